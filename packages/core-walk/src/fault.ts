@@ -1,0 +1,513 @@
+/**
+ * The page-fault handler (mm/memory.c handle_mm_fault and friends,
+ * mm/huge_memory.c for PMD-level THP, mm/hugetlb.c for hugetlb).
+ * Every handler returns vm_fault_t bits: 0 means "retry the access".
+ */
+import { UserfaultOutcome, UserfaultReason } from './feature.js';
+import { NO_FRAME, PG_ANON, PG_ANON_EXCLUSIVE, PG_DIRTY, PG_HUGETLB, PG_LRU, PG_PAGECACHE, PG_SWAPBACKED, PG_ZERO } from './frames.js';
+import { HPAGE_PMD_NR, PMD_SIZE, PTRS_PER_TABLE, pmdAlignDown, tableIndex } from './geometry.js';
+import type { Mm } from './mm.js';
+import {
+  PTE_ACCESSED,
+  PTE_DIRTY,
+  PTE_HUGE,
+  PTE_SOFT_DIRTY,
+  PTE_SPECIAL,
+  PTE_UFFD_WP,
+  PTE_WRITE,
+  isTableEntry,
+  mkHugeLeaf,
+  mkPte,
+  mkTableEntry,
+  pmdLeaf,
+  pteFlags,
+  ptePfn,
+  ptePresent,
+  pteSpecial,
+  pteUffdWp,
+  pteWrite,
+  tableIdOf,
+} from './pgtable.js';
+import {
+  isDevicePrivateEntry,
+  isGuardPteMarker,
+  isHwpoisonEntry,
+  isMigrationEntry,
+  isPoisonedPteMarker,
+  isPteMarker,
+  isRealSwapEntry,
+  isSwapPte,
+  isUffdWpPteMarker,
+  makeMigrationEntry,
+  pteSwpSoftDirty,
+  pteSwpUffdWp,
+  swpOffset,
+  isWritableMigrationEntry,
+} from './swapops.js';
+import {
+  FAULT_FLAG_FORCE,
+  FAULT_FLAG_WRITE,
+  VM_FAULT_FALLBACK,
+  VM_FAULT_HWPOISON,
+  VM_FAULT_OOM,
+  VM_FAULT_SIGBUS,
+  VM_FAULT_SIGSEGV,
+} from './uapi.js';
+import { VM_HUGEPAGE, VM_NOHUGEPAGE, VM_SHARED, VM_UFFD_MISSING, VM_UFFD_WP, VM_WRITE, type Vma } from './vma.js';
+
+/* ------------------------------------------------------------ helpers */
+
+function softDirtyBit(mm: Mm): number {
+  return mm.kernel.profile.softDirty ? PTE_SOFT_DIRTY : 0;
+}
+
+/** Allocates a zeroed anonymous page (refcount 0). */
+function allocAnonPage(mm: Mm): number {
+  return mm.kernel.frames.alloc(0, PG_ANON | PG_SWAPBACKED | PG_LRU | PG_ANON_EXCLUSIVE);
+}
+
+/** Takes a mapping reference on `pfn` for one PTE (folio refcount + page mapcount). */
+export function accountPteMap(mm: Mm, pfn: number): void {
+  const frames = mm.kernel.frames;
+  frames.get(frames.folioOf(pfn));
+  frames.mapcount[pfn] = frames.mapcount[pfn]! + 1;
+}
+
+/** Drops the mapping reference of one PTE on `pfn`. */
+export function accountPteUnmap(mm: Mm, pfn: number): void {
+  const frames = mm.kernel.frames;
+  frames.mapcount[pfn] = frames.mapcount[pfn]! - 1;
+  frames.put(frames.folioOf(pfn));
+}
+
+function userfault(mm: Mm, vma: Vma, addr: number, reason: UserfaultReason, write: boolean): number {
+  const handler = mm.kernel.userfault;
+  if (handler === null) return VM_FAULT_SIGBUS;
+  const outcome = handler.handleUserfault(mm, vma, addr, reason, write);
+  if (outcome === UserfaultOutcome.Sigbus) return VM_FAULT_SIGBUS;
+  return 0;
+}
+
+/** Whether a PMD-sized THP may be allocated for `addr` (thp_vma_allowable_order + suitable). */
+export function thpAllowed(mm: Mm, vma: Vma, addr: number, enforceSysfs = true): boolean {
+  const mode = mm.kernel.profile.thp;
+  if (!vma.isAnonymous || vma.isHugetlb) return false;
+  if ((vma.flags & VM_NOHUGEPAGE) !== 0) return false;
+  if (enforceSysfs) {
+    if (mode === 'never') return false;
+    if (mode === 'madvise' && (vma.flags & VM_HUGEPAGE) === 0) return false;
+  } else if (mode === 'never' && (vma.flags & VM_HUGEPAGE) === 0) {
+    return false;
+  }
+  const haddr = pmdAlignDown(addr);
+  // thp_vma_suitable_order: the huge page must fit in the VMA with matching alignment.
+  if (haddr < vma.start || haddr + PMD_SIZE > vma.end) return false;
+  return true;
+}
+
+/* ----------------------------------------------------------- the entry */
+
+/** handle_mm_fault for one address. */
+export function handleMmFault(mm: Mm, vma: Vma, addr: number, flags: number): number {
+  if (vma.isHugetlb) return hugetlbFault(mm, vma, addr, flags);
+  const tables = mm.kernel.tables;
+  const pmdSlot = mm.pmdSlot(addr, true);
+  let pmd = tables.entries[pmdSlot]!;
+  const write = (flags & FAULT_FLAG_WRITE) !== 0;
+  if (pmd === 0 && thpAllowed(mm, vma, addr)) {
+    const ret = doHugePmdAnonymousPage(mm, vma, addr, pmdSlot, write);
+    if (ret !== VM_FAULT_FALLBACK) return ret;
+  } else if (pmdLeaf(pmd)) {
+    if (write && !pteWrite(pmd)) {
+      const ret = doHugePmdWpPage(mm, vma, addr, pmdSlot);
+      if (ret !== VM_FAULT_FALLBACK) return ret;
+    } else {
+      tables.entries[pmdSlot] = (pmd | PTE_ACCESSED | (write ? PTE_DIRTY : 0)) >>> 0;
+      return 0;
+    }
+  } else if (isSwapPte(pmd)) {
+    // A PMD migration entry: migration is never in flight at rest.
+    splitHugePmd(mm, vma, pmdSlot, addr);
+  }
+  pmd = tables.entries[pmdSlot]!;
+  if (pmd === 0) mm.allocTableAt(pmdSlot);
+  pmd = tables.entries[pmdSlot]!;
+  if (!isTableEntry(pmd)) return 0;
+  const slot = tableIdOf(pmd) * PTRS_PER_TABLE + tableIndex(addr, 12);
+  return handlePteFault(mm, vma, addr, slot, flags);
+}
+
+
+function handlePteFault(mm: Mm, vma: Vma, addr: number, slot: number, flags: number): number {
+  const tables = mm.kernel.tables;
+  const entry = tables.entries[slot]!;
+  const write = (flags & FAULT_FLAG_WRITE) !== 0;
+  if (entry === 0) return doPteMissing(mm, vma, addr, slot, flags, false);
+  if (!ptePresent(entry)) return doSwapPage(mm, vma, addr, slot, flags);
+  if (write && !pteWrite(entry)) return doWpPage(mm, vma, addr, slot, flags);
+  tables.entries[slot] = (entry | PTE_ACCESSED | (write ? PTE_DIRTY : 0)) >>> 0;
+  return 0;
+}
+
+function doPteMissing(mm: Mm, vma: Vma, addr: number, slot: number, flags: number, uffdWp: boolean): number {
+  return vma.isAnonymous ? doAnonymousPage(mm, vma, addr, slot, flags, uffdWp) : doFault(mm, vma, addr, slot, flags, uffdWp);
+}
+
+/* ----------------------------------------------------- anonymous pages */
+
+function doAnonymousPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: number, uffdWp: boolean): number {
+  const tables = mm.kernel.tables;
+  const write = (flags & FAULT_FLAG_WRITE) !== 0;
+  if (!write) {
+    // Read fault: map the shared zero page.
+    if ((vma.flags & VM_UFFD_MISSING) !== 0) return userfault(mm, vma, addr, UserfaultReason.Missing, false);
+    let pte = mkPte(mm.kernel.frames.zeroPfn, PTE_SPECIAL | PTE_ACCESSED);
+    if (uffdWp) pte = (pte | PTE_UFFD_WP) >>> 0;
+    tables.entries[slot] = pte;
+    return 0;
+  }
+  mm.anonVmaPrepare(vma);
+  if ((vma.flags & VM_UFFD_MISSING) !== 0) return userfault(mm, vma, addr, UserfaultReason.Missing, true);
+  const pfn = allocAnonPage(mm);
+  if (pfn === NO_FRAME) return VM_FAULT_OOM;
+  let bits = PTE_ACCESSED | PTE_DIRTY | softDirtyBit(mm);
+  if ((vma.flags & VM_WRITE) !== 0) bits |= PTE_WRITE;
+  if (uffdWp) bits = (bits & ~PTE_WRITE) | PTE_UFFD_WP;
+  accountPteMap(mm, pfn);
+  tables.entries[slot] = mkPte(pfn, bits);
+  return 0;
+}
+
+/* --------------------------------------------------- shmem file pages */
+
+/** The page-cache frame for `index` of the VMA's file, swapping in or allocating as needed. */
+export function shmemGetPage(mm: Mm, vma: Vma, index: number): number {
+  const file = vma.file!;
+  const frames = mm.kernel.frames;
+  const cached = file.cache[index]!;
+  if (cached > 0) return cached;
+  const pfn = frames.alloc(0, PG_SWAPBACKED | PG_LRU | PG_PAGECACHE);
+  if (pfn === NO_FRAME) return NO_FRAME;
+  if (cached < 0) {
+    const swap = mm.kernel.swap!;
+    frames.contents.copyFrom(swap.contents, -cached, pfn);
+    swap.free(-cached);
+  }
+  frames.get(pfn); // the page cache's reference
+  file.cache[index] = pfn;
+  return pfn;
+}
+
+function doFault(mm: Mm, vma: Vma, addr: number, slot: number, flags: number, uffdWp: boolean): number {
+  const tables = mm.kernel.tables;
+  const frames = mm.kernel.frames;
+  const write = (flags & FAULT_FLAG_WRITE) !== 0;
+  const file = vma.file!;
+  const index = vma.pageIndex(addr);
+  if (index >= file.pages) return VM_FAULT_SIGBUS;
+  if ((vma.flags & VM_UFFD_MISSING) !== 0 && file.cache[index] === 0) {
+    return userfault(mm, vma, addr, UserfaultReason.Missing, write);
+  }
+  const cachePfn = shmemGetPage(mm, vma, index);
+  if (cachePfn === NO_FRAME) return VM_FAULT_OOM;
+  const shared = (vma.flags & VM_SHARED) !== 0;
+  if (write && !shared) {
+    // do_cow_fault: a private copy of the file page.
+    mm.anonVmaPrepare(vma);
+    const pfn = allocAnonPage(mm);
+    if (pfn === NO_FRAME) return VM_FAULT_OOM;
+    frames.contents.copyFrom(frames.contents, cachePfn, pfn);
+    let bits = PTE_ACCESSED | PTE_DIRTY | softDirtyBit(mm) | ((vma.flags & VM_WRITE) !== 0 ? PTE_WRITE : 0);
+    if (uffdWp) bits = (bits & ~PTE_WRITE) | PTE_UFFD_WP;
+    accountPteMap(mm, pfn);
+    tables.entries[slot] = mkPte(pfn, bits);
+    return 0;
+  }
+  let bits = PTE_ACCESSED;
+  if (shared && (vma.flags & VM_WRITE) !== 0 && !wantsWriteNotify(vma)) bits |= PTE_WRITE;
+  if (write) {
+    bits |= PTE_DIRTY | PTE_WRITE | softDirtyBit(mm);
+    frames.set(cachePfn, PG_DIRTY);
+  }
+  if (uffdWp) bits = (bits & ~PTE_WRITE) | PTE_UFFD_WP;
+  accountPteMap(mm, cachePfn);
+  tables.entries[slot] = mkPte(cachePfn, bits);
+  return 0;
+}
+
+/** vma_wants_writenotify(): shared writable mappings that must see the first write (uffd-wp). */
+export function wantsWriteNotify(vma: Vma): boolean {
+  return (vma.flags & VM_UFFD_WP) !== 0;
+}
+
+/* ------------------------------------------------------ swap-type PTEs */
+
+function doSwapPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: number): number {
+  const tables = mm.kernel.tables;
+  const frames = mm.kernel.frames;
+  const entry = tables.entries[slot]!;
+  const write = (flags & FAULT_FLAG_WRITE) !== 0;
+  if (isPteMarker(entry)) {
+    // handle_pte_marker: poison beats guard beats uffd-wp.
+    if (isPoisonedPteMarker(entry)) return VM_FAULT_HWPOISON;
+    if (isGuardPteMarker(entry)) return VM_FAULT_SIGSEGV;
+    if (isUffdWpPteMarker(entry)) {
+      if ((vma.flags & VM_UFFD_WP) === 0) {
+        tables.entries[slot] = 0; // a leftover marker: drop it and retry
+        return 0;
+      }
+      return doPteMissing(mm, vma, addr, slot, flags, true);
+    }
+    return VM_FAULT_SIGBUS;
+  }
+  if (isMigrationEntry(entry)) {
+    // Nothing migrates at rest; restore the page the entry points to.
+    const pfn = swpOffset(entry);
+    tables.entries[slot] = mkPte(pfn, PTE_ACCESSED | (isWritableMigrationEntry(entry) ? PTE_WRITE : 0));
+    accountPteMap(mm, pfn);
+    return 0;
+  }
+  if (isDevicePrivateEntry(entry)) {
+    const handler = mm.kernel.devicePrivate;
+    if (handler === null) return VM_FAULT_SIGBUS;
+    return handler.migrateToRam(mm, vma, addr, swpOffset(entry));
+  }
+  if (isHwpoisonEntry(entry)) return VM_FAULT_HWPOISON;
+  if (!isRealSwapEntry(entry) || mm.kernel.swap === null) return VM_FAULT_SIGBUS;
+  const swap = mm.kernel.swap;
+  const swapSlot = swpOffset(entry);
+  const exclusive = swap.count(swapSlot) === 1;
+  const pfn = allocAnonPage(mm);
+  if (pfn === NO_FRAME) return VM_FAULT_OOM;
+  frames.contents.copyFrom(swap.contents, swapSlot, pfn);
+  swap.free(swapSlot);
+  if (!exclusive) frames.clear(pfn, PG_ANON_EXCLUSIVE);
+  let bits = PTE_ACCESSED;
+  if (pteSwpSoftDirty(entry)) bits |= PTE_SOFT_DIRTY;
+  const wp = pteSwpUffdWp(entry) && (vma.flags & VM_UFFD_WP) !== 0;
+  if (wp) bits |= PTE_UFFD_WP;
+  if (exclusive && (vma.flags & VM_WRITE) !== 0 && !wp) {
+    bits |= PTE_WRITE;
+    if (write) bits |= PTE_DIRTY;
+  }
+  accountPteMap(mm, pfn);
+  tables.entries[slot] = mkPte(pfn, bits);
+  return 0;
+}
+
+/* ------------------------------------------------------- write-protect */
+
+function doWpPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: number): number {
+  const tables = mm.kernel.tables;
+  const frames = mm.kernel.frames;
+  let entry = tables.entries[slot]!;
+  if (pteUffdWp(entry) && (vma.flags & VM_UFFD_WP) !== 0) {
+    const handler = mm.kernel.userfault;
+    if (handler === null) return VM_FAULT_SIGBUS;
+    const outcome = handler.handleUserfault(mm, vma, addr, UserfaultReason.Wp, true);
+    if (outcome === UserfaultOutcome.Sigbus) return VM_FAULT_SIGBUS;
+    if (outcome === UserfaultOutcome.Retry) return 0;
+    // WP_ASYNC: drop the protection in place and go on with the write.
+    entry = (entry & ~PTE_UFFD_WP) >>> 0;
+    tables.entries[slot] = entry;
+  }
+  if ((vma.flags & VM_SHARED) !== 0) {
+    if ((vma.flags & VM_WRITE) === 0 && (flags & FAULT_FLAG_FORCE) === 0) return VM_FAULT_SIGSEGV;
+    tables.entries[slot] = (entry | PTE_WRITE | PTE_DIRTY | PTE_ACCESSED | softDirtyBit(mm)) >>> 0;
+    if (!pteSpecial(entry)) frames.set(frames.folioOf(ptePfn(entry)), PG_DIRTY);
+    return 0;
+  }
+  const oldPfn = ptePfn(entry);
+  if (!pteSpecial(entry) && frames.has(frames.folioOf(oldPfn), PG_ANON)) {
+    const head = frames.folioOf(oldPfn);
+    const reusable =
+      frames.has(oldPfn, PG_ANON_EXCLUSIVE) ||
+      (!frames.isLarge(head) && frames.refcount[head] === 1 && frames.mapcount[oldPfn] === 1);
+    if (reusable) {
+      frames.set(oldPfn, PG_ANON_EXCLUSIVE);
+      const writeBit = (vma.flags & VM_WRITE) !== 0 || (flags & FAULT_FLAG_FORCE) !== 0 ? PTE_WRITE : 0;
+      tables.entries[slot] = (entry | writeBit | PTE_DIRTY | PTE_ACCESSED | softDirtyBit(mm)) >>> 0;
+      return 0;
+    }
+  }
+  return wpPageCopy(mm, vma, addr, slot, flags);
+}
+
+/** wp_page_copy: break COW (or the zero page) with a new private page. */
+function wpPageCopy(mm: Mm, vma: Vma, _addr: number, slot: number, flags: number): number {
+  const tables = mm.kernel.tables;
+  const frames = mm.kernel.frames;
+  const entry = tables.entries[slot]!;
+  mm.anonVmaPrepare(vma);
+  const pfn = allocAnonPage(mm);
+  if (pfn === NO_FRAME) return VM_FAULT_OOM;
+  const oldPfn = ptePfn(entry);
+  if (!frames.has(oldPfn, PG_ZERO)) frames.contents.copyFrom(frames.contents, oldPfn, pfn);
+  const writeBit = (vma.flags & VM_WRITE) !== 0 || (flags & FAULT_FLAG_FORCE) !== 0 ? PTE_WRITE : 0;
+  accountPteMap(mm, pfn);
+  tables.entries[slot] = mkPte(pfn, writeBit | PTE_DIRTY | PTE_ACCESSED | softDirtyBit(mm) | (pteFlags(entry) & PTE_UFFD_WP));
+  if (!pteSpecial(entry)) accountPteUnmap(mm, oldPfn);
+  return 0;
+}
+
+/* ----------------------------------------------------------------- THP */
+
+function doHugePmdAnonymousPage(mm: Mm, vma: Vma, addr: number, pmdSlot: number, write: boolean): number {
+  const tables = mm.kernel.tables;
+  const frames = mm.kernel.frames;
+  mm.anonVmaPrepare(vma);
+  if (!write && mm.kernel.profile.thpZeroPage) {
+    if ((vma.flags & VM_UFFD_MISSING) !== 0) return userfault(mm, vma, addr, UserfaultReason.Missing, false);
+    tables.entries[pmdSlot] = mkHugeLeaf(frames.hugeZeroPfn(), PTE_SPECIAL | PTE_ACCESSED);
+    return 0;
+  }
+  if ((vma.flags & VM_UFFD_MISSING) !== 0) return userfault(mm, vma, addr, UserfaultReason.Missing, write);
+  const head = frames.alloc(9, PG_ANON | PG_SWAPBACKED | PG_LRU);
+  if (head === NO_FRAME) return VM_FAULT_FALLBACK;
+  for (let i = 0; i < HPAGE_PMD_NR; i++) frames.set(head + i, PG_ANON_EXCLUSIVE);
+  frames.refcount[head] = 1;
+  frames.entireMapcount.set(head, 1);
+  const bits = PTE_ACCESSED | PTE_DIRTY | softDirtyBit(mm) | ((vma.flags & VM_WRITE) !== 0 ? PTE_WRITE : 0);
+  tables.entries[pmdSlot] = mkHugeLeaf(head, bits);
+  return 0;
+}
+
+function doHugePmdWpPage(mm: Mm, vma: Vma, addr: number, pmdSlot: number): number {
+  const tables = mm.kernel.tables;
+  const frames = mm.kernel.frames;
+  const pmd = tables.entries[pmdSlot]!;
+  if (pteUffdWp(pmd) && (vma.flags & VM_UFFD_WP) !== 0) {
+    const handler = mm.kernel.userfault;
+    if (handler === null) return VM_FAULT_SIGBUS;
+    const outcome = handler.handleUserfault(mm, vma, addr, UserfaultReason.Wp, true);
+    if (outcome === UserfaultOutcome.Sigbus) return VM_FAULT_SIGBUS;
+    if (outcome === UserfaultOutcome.Retry) return 0;
+    // WP_ASYNC on a THP: split, so only the touched 4 KiB page loses protection.
+    splitHugePmd(mm, vma, pmdSlot, addr);
+    return VM_FAULT_FALLBACK;
+  }
+  const head = ptePfn(pmd);
+  if (frames.has(head, PG_ZERO)) {
+    splitHugePmd(mm, vma, pmdSlot, addr);
+    return VM_FAULT_FALLBACK;
+  }
+  if (frames.has(head, PG_ANON) && frames.refcount[head] === 1 && (frames.entireMapcount.get(head) ?? 0) === 1) {
+    for (let i = 0; i < HPAGE_PMD_NR; i++) frames.set(head + i, PG_ANON_EXCLUSIVE);
+    tables.entries[pmdSlot] = (pmd | PTE_WRITE | PTE_DIRTY | PTE_ACCESSED | softDirtyBit(mm)) >>> 0;
+    return 0;
+  }
+  splitHugePmd(mm, vma, pmdSlot, addr);
+  return VM_FAULT_FALLBACK;
+}
+
+/**
+ * split_huge_pmd: replaces a huge PMD (THP, huge zero page, or a PMD
+ * migration entry) by a PTE table mapping the same pages. The folio stays
+ * large and becomes PTE-mapped; only the PMD mapping is converted.
+ */
+export function splitHugePmd(mm: Mm, vma: Vma, pmdSlot: number, _addr: number): void {
+  const tables = mm.kernel.tables;
+  const frames = mm.kernel.frames;
+  const pmd = tables.entries[pmdSlot]!;
+  if (!pmdLeaf(pmd) && !isSwapPte(pmd)) return;
+  if (vma.isHugetlb) return;
+  const tableId = tables.alloc();
+  const base = tableId * PTRS_PER_TABLE;
+  if (isSwapPte(pmd)) {
+    const pfn = swpOffset(pmd);
+    for (let i = 0; i < HPAGE_PMD_NR; i++) {
+      tables.entries[base + i] = makeMigrationEntry(pfn + i, isWritableMigrationEntry(pmd));
+    }
+    tables.entries[pmdSlot] = mkTableEntry(tableId);
+    return;
+  }
+  const head = ptePfn(pmd);
+  const flags = pteFlags(pmd) & ~PTE_HUGE;
+  if (frames.has(head, PG_ZERO)) {
+    const zero = frames.zeroPfn;
+    for (let i = 0; i < HPAGE_PMD_NR; i++) {
+      tables.entries[base + i] = mkPte(zero, (flags & (PTE_ACCESSED | PTE_UFFD_WP | PTE_SOFT_DIRTY)) | PTE_SPECIAL);
+    }
+    tables.entries[pmdSlot] = mkTableEntry(tableId);
+    return;
+  }
+  // Convert one PMD mapping into 512 PTE mappings of the same folio.
+  for (let i = 0; i < HPAGE_PMD_NR; i++) {
+    tables.entries[base + i] = mkPte(head + i, flags);
+    frames.mapcount[head + i] = frames.mapcount[head + i]! + 1;
+  }
+  frames.refcount[head] = frames.refcount[head]! + HPAGE_PMD_NR - 1;
+  const entire = (frames.entireMapcount.get(head) ?? 1) - 1;
+  if (entire === 0) frames.entireMapcount.delete(head);
+  else frames.entireMapcount.set(head, entire);
+  tables.entries[pmdSlot] = mkTableEntry(tableId);
+}
+
+/* ------------------------------------------------------------- hugetlb */
+
+function hugetlbFault(mm: Mm, vma: Vma, addr: number, flags: number): number {
+  const tables = mm.kernel.tables;
+  const frames = mm.kernel.frames;
+  const write = (flags & FAULT_FLAG_WRITE) !== 0;
+  const haddr = pmdAlignDown(addr);
+  const slot = mm.pmdSlot(haddr, true);
+  let pmd = tables.entries[slot]!;
+  if (isPteMarker(pmd) && isUffdWpPteMarker(pmd) && (vma.flags & VM_UFFD_WP) !== 0) {
+    pmd = 0;
+  }
+  if (pmd === 0 || isPteMarker(pmd)) {
+    const markerWp = isPteMarker(tables.entries[slot]!) && isUffdWpPteMarker(tables.entries[slot]!);
+    if ((vma.flags & VM_UFFD_MISSING) !== 0) return userfault(mm, vma, haddr, UserfaultReason.Missing, write);
+    let head: number;
+    const shared = (vma.flags & VM_SHARED) !== 0;
+    const file = vma.file;
+    const index = vma.pageIndex(haddr);
+    if (shared && file !== null && file.cache[index]! > 0) {
+      head = file.cache[index]!;
+    } else {
+      head = frames.alloc(9, PG_HUGETLB | PG_ANON_EXCLUSIVE | (shared ? PG_PAGECACHE : PG_ANON));
+      if (head === NO_FRAME) return VM_FAULT_OOM;
+      if (shared && file !== null) {
+        file.cache[index] = head;
+        frames.get(head);
+      }
+    }
+    frames.get(head);
+    frames.entireMapcount.set(head, (frames.entireMapcount.get(head) ?? 0) + 1);
+    let bits = PTE_ACCESSED | ((vma.flags & VM_WRITE) !== 0 && (write || shared) ? PTE_WRITE : 0) | (write ? PTE_DIRTY : 0);
+    if (markerWp) bits = (bits & ~PTE_WRITE) | PTE_UFFD_WP;
+    tables.entries[slot] = mkHugeLeaf(head, bits);
+    return 0;
+  }
+  if (!pmdLeaf(pmd)) return VM_FAULT_SIGBUS;
+  if (write && !pteWrite(pmd)) {
+    if (pteUffdWp(pmd) && (vma.flags & VM_UFFD_WP) !== 0) {
+      const handler = mm.kernel.userfault;
+      if (handler === null) return VM_FAULT_SIGBUS;
+      const outcome = handler.handleUserfault(mm, vma, haddr, UserfaultReason.Wp, true);
+      if (outcome === UserfaultOutcome.Sigbus) return VM_FAULT_SIGBUS;
+      if (outcome === UserfaultOutcome.Retry) return 0;
+      pmd = (pmd & ~PTE_UFFD_WP) >>> 0;
+    }
+    const head = ptePfn(pmd);
+    if ((vma.flags & VM_SHARED) !== 0 || (frames.refcount[head] === 1 && frames.has(head, PG_ANON))) {
+      tables.entries[slot] = (pmd | PTE_WRITE | PTE_DIRTY | PTE_ACCESSED) >>> 0;
+      return 0;
+    }
+    // hugetlb COW: a new huge page with a copy of the data.
+    const copy = frames.alloc(9, PG_HUGETLB | PG_ANON | PG_ANON_EXCLUSIVE);
+    if (copy === NO_FRAME) return VM_FAULT_OOM;
+    for (let i = 0; i < HPAGE_PMD_NR; i++) frames.contents.copyFrom(frames.contents, head + i, copy + i);
+    frames.get(copy);
+    frames.entireMapcount.set(copy, 1);
+    tables.entries[slot] = mkHugeLeaf(copy, PTE_WRITE | PTE_DIRTY | PTE_ACCESSED);
+    const entire = (frames.entireMapcount.get(head) ?? 1) - 1;
+    if (entire === 0) frames.entireMapcount.delete(head);
+    else frames.entireMapcount.set(head, entire);
+    frames.put(head);
+    return 0;
+  }
+  tables.entries[slot] = (pmd | PTE_ACCESSED) >>> 0;
+  return 0;
+}
+

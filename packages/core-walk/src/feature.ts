@@ -1,0 +1,76 @@
+/**
+ * How feature packages plug into a kernel. A feature is a named plugin
+ * object whose `install` registers values under the core's tokens in the
+ * kernel's own child container; `createKernel` resolves them once.
+ */
+import type { DependencyContainer } from './di/container.js';
+import { token } from './di/tokens.js';
+import type { Kernel } from './kernel.js';
+import type { KernelProfile } from './profile.js';
+import type { Mm } from './mm.js';
+import type { Vma } from './vma.js';
+
+export interface Feature {
+  /** Unique name, e.g. 'guard-pages'. */
+  readonly name: string;
+  /** Registers this feature's services in the kernel's container. */
+  install(container: DependencyContainer): void;
+}
+
+/** The profile of the kernel being built (registered by the core). */
+export const KernelProfileToken = token<KernelProfile>('core-walk/KernelProfile');
+
+/** An madvise() advice a feature implements (multi-registration). */
+export interface MadviseBehavior {
+  readonly advice: number;
+  readonly name: string;
+  /**
+   * The per-VMA step of madvise_walk_vmas: [start, end) lies inside `vma`.
+   * Returns 0 or -errno; an error stops the walk over further VMAs.
+   */
+  applyToVma(mm: Mm, vma: Vma, start: number, end: number): number;
+}
+export const MadviseBehaviorToken = token<MadviseBehavior>('core-walk/MadviseBehavior');
+
+/** Why the core is asking the userfaultfd feature to handle a fault. */
+export const UserfaultReason = { Missing: 1, Wp: 2, Minor: 4 } as const;
+export type UserfaultReason = (typeof UserfaultReason)[keyof typeof UserfaultReason];
+
+/** What the userfaultfd feature did with a fault. */
+export const UserfaultOutcome = {
+  /** The fault was resolved (by a handler); retry the access. */
+  Retry: 0,
+  /** WP_ASYNC: clear the protection in place and carry on with the write. */
+  AsyncResolve: 1,
+  /** No handler can answer: the access gets SIGBUS. */
+  Sigbus: 2,
+} as const;
+export type UserfaultOutcome = (typeof UserfaultOutcome)[keyof typeof UserfaultOutcome];
+
+/** The userfaultfd fault path (handle_userfault and friends). */
+export interface UserfaultHandler {
+  handleUserfault(mm: Mm, vma: Vma, addr: number, reason: UserfaultReason, write: boolean): UserfaultOutcome;
+  /** dup_userfaultfd: what the child VMA keeps at fork. Default: nothing (no EVENT_FORK). */
+  forkVma?(parent: Mm, child: Mm, parentVma: Vma, childVma: Vma): void;
+}
+export const UserfaultHandlerToken = token<UserfaultHandler>('core-walk/UserfaultHandler');
+
+/** A fault on a device-private entry (the page's owner migrates it back to RAM). */
+export interface DevicePrivateHandler {
+  /** Returns 0 after migrating the page back (retry), or a VM_FAULT_* code. */
+  migrateToRam(mm: Mm, vma: Vma, addr: number, devicePfn: number): number;
+}
+export const DevicePrivateHandlerToken = token<DevicePrivateHandler>('core-walk/DevicePrivateHandler');
+
+/** Called once the kernel is assembled: features that need the Kernel object get it here. */
+export interface KernelReadyHook {
+  onKernelReady(kernel: Kernel): void;
+}
+export const KernelReadyToken = token<KernelReadyHook>('core-walk/KernelReady');
+
+/** A public service a feature offers to programs and to other features. */
+export interface FeatureService<T = unknown> {
+  readonly name: string;
+  readonly service: T;
+}
+export const FeatureServiceToken = token<FeatureService>('core-walk/FeatureService');

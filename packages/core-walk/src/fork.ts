@@ -1,0 +1,130 @@
+/**
+ * fork(): dup_mmap + copy_page_range (kernel/fork.c, mm/memory.c).
+ * Anonymous pages become shared copy-on-write; page tables are copied only
+ * where the kernel copies them (vma_needs_copy).
+ */
+import { PG_ANON, PG_ANON_EXCLUSIVE, PG_ZERO } from './frames.js';
+import { accountPteMap } from './fault.js';
+import { HPAGE_PMD_NR, PAGE_SIZE, PMD_SHIFT, addrEnd } from './geometry.js';
+import type { Mm } from './mm.js';
+import { PTE_ACCESSED, PTE_DIRTY, PTE_UFFD_WP, PTE_WRITE, isTableEntry, pmdLeaf, ptePfn, ptePresent, pteSpecial } from './pgtable.js';
+import {
+  PTE_MARKER_GUARD,
+  PTE_MARKER_POISONED,
+  PTE_MARKER_UFFD_WP,
+  isDevicePrivateEntry,
+  isPteMarker,
+  isRealSwapEntry,
+  makePteMarker,
+  pteMarkerBits,
+  pteSwpClearUffdWp,
+  swpOffset,
+} from './swapops.js';
+import { VM_DONTCOPY, VM_MIXEDMAP, VM_PFNMAP, VM_SHARED, VM_UFFD_FLAGS, VM_UFFD_WP, VM_WIPEONFORK, type Vma } from './vma.js';
+
+export function forkMm(parent: Mm): Mm {
+  const child = parent.kernel.createMm();
+  parent.lock.writeLock();
+  try {
+    for (const vma of parent.vmas.all()) {
+      if ((vma.flags & VM_DONTCOPY) !== 0) continue;
+      const copy = vma.clone(vma.start, vma.end);
+      // Without UFFD_FEATURE_EVENT_FORK the child loses its userfaultfd registration.
+      copy.flags &= ~VM_UFFD_FLAGS;
+      copy.userfaultfdCtx = null;
+      parent.kernel.userfault?.forkVma?.(parent, child, vma, copy);
+      if (vma.anonVma !== null) {
+        copy.anonVma = null;
+        child.anonVmaPrepare(copy, vma.anonVma.root);
+      }
+      if ((vma.flags & VM_WIPEONFORK) !== 0) {
+        copy.anonVma = null;
+        child.vmas.insert(copy);
+        continue;
+      }
+      child.vmas.insert(copy);
+      if (vmaNeedsCopy(vma, copy)) copyPageRange(parent, child, vma, copy);
+    }
+  } finally {
+    parent.lock.writeUnlock();
+  }
+  child.hasPinned = parent.hasPinned;
+  return child;
+}
+
+/** vma_needs_copy(): page tables are copied for anon memory, PFN maps and uffd-wp children. */
+function vmaNeedsCopy(src: Vma, dst: Vma): boolean {
+  if ((dst.flags & VM_UFFD_WP) !== 0) return true;
+  if ((src.flags & (VM_PFNMAP | VM_MIXEDMAP)) !== 0) return true;
+  if (src.anonVma !== null) return true;
+  return false;
+}
+
+function copyPageRange(parent: Mm, child: Mm, src: Vma, dst: Vma): void {
+  const tables = parent.kernel.tables;
+  const frames = parent.kernel.frames;
+  const cow = src.isCow;
+  const keepWp = (dst.flags & VM_UFFD_WP) !== 0;
+  let next: number;
+  for (let addr = src.start; addr < src.end; addr = next) {
+    next = addrEnd(addr, src.end, PMD_SHIFT);
+    const srcPmdSlot = parent.pmdSlot(addr, false);
+    if (srcPmdSlot < 0) continue;
+    const pmd = tables.entries[srcPmdSlot]!;
+    if (pmd === 0) continue;
+    if (pmdLeaf(pmd)) {
+      // copy_huge_pmd / copy_hugetlb_page_range: share the huge page.
+      const dstSlot = child.pmdSlot(addr, true);
+      const head = ptePfn(pmd);
+      let value = pmd;
+      if (!frames.has(head, PG_ZERO)) {
+        frames.get(head);
+        frames.entireMapcount.set(head, (frames.entireMapcount.get(head) ?? 0) + 1);
+        if (frames.has(head, PG_ANON)) for (let i = 0; i < HPAGE_PMD_NR; i++) frames.clear(head + i, PG_ANON_EXCLUSIVE);
+        if (cow && !src.isHugetlb) value = (value & ~PTE_WRITE) >>> 0;
+        if (cow && src.isHugetlb && frames.has(head, PG_ANON)) value = (value & ~PTE_WRITE) >>> 0;
+        tables.entries[srcPmdSlot] = value;
+      }
+      let childValue = (value & ~PTE_ACCESSED) >>> 0;
+      if (!keepWp) childValue = (childValue & ~PTE_UFFD_WP) >>> 0;
+      if ((src.flags & VM_SHARED) !== 0) childValue = (childValue & ~PTE_DIRTY) >>> 0;
+      tables.entries[dstSlot] = childValue;
+      continue;
+    }
+    if (!isTableEntry(pmd)) continue;
+    const count = (next - addr) / PAGE_SIZE;
+    for (let i = 0; i < count; i++) {
+      const a = addr + i * PAGE_SIZE;
+      const srcSlot = parent.pteSlot(a, false);
+      const pte = tables.entries[srcSlot]!;
+      if (pte === 0) continue;
+      let childPte = pte;
+      if (ptePresent(pte)) {
+        if (!pteSpecial(pte)) {
+          const pfn = ptePfn(pte);
+          const head = frames.folioOf(pfn);
+          accountPteMap(child, pfn);
+          if (frames.has(head, PG_ANON)) frames.clear(pfn, PG_ANON_EXCLUSIVE);
+        }
+        if (cow) {
+          tables.entries[srcSlot] = (pte & ~PTE_WRITE) >>> 0;
+          childPte = (pte & ~PTE_WRITE) >>> 0;
+        }
+        if ((src.flags & VM_SHARED) !== 0) childPte = (childPte & ~PTE_DIRTY) >>> 0;
+        childPte = (childPte & ~PTE_ACCESSED) >>> 0;
+        if (!keepWp) childPte = (childPte & ~PTE_UFFD_WP) >>> 0;
+      } else if (isPteMarker(pte)) {
+        // copy_pte_marker: guard and poison always; uffd-wp only for a uffd-wp child.
+        const bits = pteMarkerBits(pte) & ((keepWp ? PTE_MARKER_UFFD_WP : 0) | PTE_MARKER_GUARD | PTE_MARKER_POISONED);
+        if (bits === 0) continue;
+        childPte = makePteMarker(bits);
+      } else {
+        if (isRealSwapEntry(pte)) parent.kernel.swap?.dup(swpOffset(pte));
+        else if (isDevicePrivateEntry(pte)) accountPteMap(child, swpOffset(pte));
+        if (!keepWp) childPte = pteSwpClearUffdWp(pte);
+      }
+      const dstSlot = child.pteSlot(a, true);
+      tables.entries[dstSlot] = childPte >>> 0;
+    }
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * A simulated kernel: physical memory, swap, page-table storage, the live
+ * mms, and the features installed into it through dependency injection.
+ */
+import { createKernelContainer, type DependencyContainer } from './di/container.js';
+import { resolveAllTokens, type Token } from './di/tokens.js';
+import { Errno } from './errno.js';
+import {
+  DevicePrivateHandlerToken,
+  FeatureServiceToken,
+  KernelProfileToken,
+  KernelReadyToken,
+  MadviseBehaviorToken,
+  UserfaultHandlerToken,
+  type DevicePrivateHandler,
+  type Feature,
+  type MadviseBehavior,
+  type UserfaultHandler,
+} from './feature.js';
+import { FramePool } from './frames.js';
+import { PAGE_SIZE, pagingGeometry, type PagingGeometry } from './geometry.js';
+import { Mm } from './mm.js';
+import { TablePool } from './page-table.js';
+import { DEFAULT_PROFILE, profileError, type KernelProfile } from './profile.js';
+import { ShmemFile } from './shmem.js';
+import { SwapDevice } from './swap.js';
+
+export interface KernelOptions {
+  /** Overrides of the default (reference machine) profile. */
+  profile?: Partial<KernelProfile>;
+  /** Features to install, in any combination. */
+  features?: readonly Feature[];
+}
+
+export class KernelConfigError extends Error {
+  override readonly name = 'KernelConfigError';
+}
+
+export class Kernel {
+  readonly profile: KernelProfile;
+  readonly geometry: PagingGeometry;
+  readonly tables = new TablePool();
+  readonly frames = new FramePool();
+  readonly swap: SwapDevice | null;
+  /** Free 2 MiB hugetlb pages not reserved by any mapping. */
+  hugetlbFree: number;
+  readonly mms = new Set<Mm>();
+  /** shmem files alive: open, or mapped somewhere. */
+  readonly files = new Set<ShmemFile>();
+  readonly featureNames: readonly string[];
+  readonly madviseBehaviors: ReadonlyMap<number, MadviseBehavior>;
+  readonly userfault: UserfaultHandler | null;
+  readonly devicePrivate: DevicePrivateHandler | null;
+  private readonly services: Map<string, unknown>;
+  private readonly container: DependencyContainer;
+
+  /** Use createKernel(). */
+  constructor(profile: KernelProfile, features: readonly Feature[]) {
+    this.profile = profile;
+    this.geometry = pagingGeometry(profile.fiveLevel);
+    this.swap = profile.swap ? new SwapDevice(profile.swapPages) : null;
+    this.hugetlbFree = profile.hugetlbPages;
+    const container = createKernelContainer();
+    container.register(KernelProfileToken, { useValue: profile });
+    const names = new Set<string>();
+    for (const feature of features) {
+      if (names.has(feature.name)) throw new KernelConfigError(`feature "${feature.name}" installed twice`);
+      names.add(feature.name);
+      feature.install(container);
+    }
+    this.container = container;
+    this.featureNames = [...names];
+    const behaviors = new Map<number, MadviseBehavior>();
+    for (const behavior of resolveAllTokens(container, MadviseBehaviorToken)) {
+      if (behaviors.has(behavior.advice)) throw new KernelConfigError(`madvise advice ${behavior.advice} registered twice`);
+      behaviors.set(behavior.advice, behavior);
+    }
+    this.madviseBehaviors = behaviors;
+    this.userfault = resolveAllTokens(container, UserfaultHandlerToken)[0] ?? null;
+    this.devicePrivate = resolveAllTokens(container, DevicePrivateHandlerToken)[0] ?? null;
+    this.services = new Map(resolveAllTokens(container, FeatureServiceToken).map((s) => [s.name, s.service]));
+    for (const hook of resolveAllTokens(container, KernelReadyToken)) hook.onKernelReady(this);
+  }
+
+  hasFeature(name: string): boolean {
+    return this.featureNames.includes(name);
+  }
+
+  /** A service a feature registered under FeatureServiceToken, by name. */
+  service<T>(name: string): T | undefined {
+    return this.services.get(name) as T | undefined;
+  }
+
+  /** Resolves a token from this kernel's container (for wiring only, never on a hot path). */
+  resolve<T>(t: Token<T>): T[] {
+    return resolveAllTokens(this.container, t);
+  }
+
+  /** A new, empty address space. */
+  createMm(): Mm {
+    const mm = new Mm(this);
+    this.mms.add(mm);
+    return mm;
+  }
+
+  /** memfd_create() + ftruncate(): an open shmem file of `bytes` (rounded up to pages). */
+  memfdCreate(name: string, bytes: number): ShmemFile | number {
+    if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes > 2 ** 46) return -Errno.EINVAL;
+    const file = new ShmemFile(name, Math.ceil(bytes / PAGE_SIZE), () => this.mms);
+    this.files.add(file);
+    return file;
+  }
+
+  /** close(): the file lives on while some VMA maps it. */
+  closeFile(file: ShmemFile): void {
+    file.open = false;
+    this.releaseFileIfUnused(file);
+  }
+
+  /** Frees a closed, unmapped file's pages (inode eviction). */
+  releaseFileIfUnused(file: ShmemFile): void {
+    if (file.open || !this.files.has(file)) return;
+    for (const mm of this.mms) for (const vma of mm.vmas.all()) if (vma.file === file) return;
+    for (let index = 0; index < file.pages; index++) {
+      const value = file.cache[index]!;
+      if (value > 0) this.frames.put(value);
+      else if (value < 0) this.swap?.free(-value);
+      file.cache[index] = 0;
+    }
+    this.files.delete(file);
+  }
+}
+
+/** Builds a kernel with the given profile and features (none by default). */
+export function createKernel(options: KernelOptions = {}): Kernel {
+  const overrides = options.profile ?? {};
+  const problem = profileError(overrides);
+  if (problem !== null) throw new KernelConfigError(problem);
+  const profile: KernelProfile = Object.freeze({ ...DEFAULT_PROFILE, ...overrides });
+  return new Kernel(profile, options.features ?? []);
+}

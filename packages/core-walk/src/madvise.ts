@@ -1,0 +1,499 @@
+/**
+ * madvise(2) (mm/madvise.c): validation, the per-VMA walk with its ENOMEM
+ * for gaps, and the core advice. Feature packages add advice (guard
+ * regions) through MadviseBehaviorToken.
+ */
+import { Errno } from './errno.js';
+import { PG_ANON, PG_ANON_EXCLUSIVE, PG_DIRTY, PG_LRU, PG_SWAPBACKED, PG_ZERO, NO_FRAME } from './frames.js';
+import { accountPteUnmap, handleMmFault, splitHugePmd, thpAllowed } from './fault.js';
+import { HPAGE_PMD_NR, PAGE_SIZE, PMD_SHIFT, PMD_SIZE, PTRS_PER_TABLE, addrEnd, isPageAligned, pageAlignUp, tableIndex } from './geometry.js';
+import type { Mm } from './mm.js';
+import {
+  PTE_ACCESSED,
+  PTE_DIRTY,
+  PTE_WRITE,
+  isTableEntry,
+  mkHugeLeaf,
+  pmdLeaf,
+  ptePfn,
+  ptePresent,
+  pteDirty,
+  pteSoftDirty,
+  pteSpecial,
+  pteUffdWp,
+  pteWrite,
+  tableIdOf,
+} from './pgtable.js';
+import {
+  isGuardPteMarker,
+  isPteMarker,
+  isRealSwapEntry,
+  isSwapPte,
+  makeSwapEntry,
+  pteSwpMksoftDirty,
+  pteSwpMkuffdWp,
+  pteSwpUffdWpAny,
+  swpOffset,
+} from './swapops.js';
+import {
+  FAULT_FLAG_FORCE,
+  FAULT_FLAG_WRITE,
+  MADV_COLD,
+  MADV_COLLAPSE,
+  MADV_DODUMP,
+  MADV_DOFORK,
+  MADV_DONTDUMP,
+  MADV_DONTFORK,
+  MADV_DONTNEED,
+  MADV_DONTNEED_LOCKED,
+  MADV_FREE,
+  MADV_HUGEPAGE,
+  MADV_KEEPONFORK,
+  MADV_NOHUGEPAGE,
+  MADV_NORMAL,
+  MADV_PAGEOUT,
+  MADV_POPULATE_READ,
+  MADV_POPULATE_WRITE,
+  MADV_RANDOM,
+  MADV_REMOVE,
+  MADV_SEQUENTIAL,
+  MADV_WILLNEED,
+  MADV_WIPEONFORK,
+  VM_FAULT_HWPOISON,
+  VM_FAULT_OOM,
+  VM_FAULT_SIGBUS,
+  VM_FAULT_SIGSEGV,
+} from './uapi.js';
+import {
+  VM_DONTCOPY,
+  VM_HUGEPAGE,
+  VM_HUGETLB,
+  VM_IO,
+  VM_LOCKED,
+  VM_MAYSHARE,
+  VM_NOHUGEPAGE,
+  VM_PFNMAP,
+  VM_READ,
+  VM_SHARED,
+  VM_WIPEONFORK,
+  VM_WRITE,
+  type Vma,
+} from './vma.js';
+import { zapVmaRange, ZAP_FILE_PAGES_ONLY } from './zap.js';
+
+const MADV_DONTDUMP_FLAG = 0; // VM_DONTDUMP is not modelled: it has no effect on memory.
+
+/** Advice the core knows (madvise_behavior_valid, less what features add). */
+const CORE_ADVICE = new Set([
+  MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED, MADV_FREE, MADV_REMOVE,
+  MADV_DONTFORK, MADV_DOFORK, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_WIPEONFORK, MADV_KEEPONFORK,
+  MADV_COLD, MADV_PAGEOUT, MADV_POPULATE_READ, MADV_POPULATE_WRITE, MADV_DONTNEED_LOCKED,
+  MADV_COLLAPSE, MADV_DONTDUMP, MADV_DODUMP,
+]);
+
+export function doMadvise(mm: Mm, start: number, lengthIn: number, advice: number): number {
+  const feature = mm.kernel.madviseBehaviors.get(advice);
+  if (!CORE_ADVICE.has(advice) && feature === undefined) return -Errno.EINVAL;
+  if (!isPageAligned(start)) return -Errno.EINVAL;
+  const len = pageAlignUp(lengthIn);
+  if (lengthIn !== 0 && len === 0) return -Errno.EINVAL;
+  const end = start + len;
+  if (end >= 2 ** 64) return -Errno.EINVAL;
+  if (len === 0) return 0;
+  if (advice === MADV_POPULATE_READ || advice === MADV_POPULATE_WRITE) {
+    mm.lock.readLock();
+    try {
+      return madvisePopulate(mm, start, end, advice === MADV_POPULATE_WRITE);
+    } finally {
+      mm.lock.readUnlock();
+    }
+  }
+  const writeLocked = advice === MADV_HUGEPAGE || advice === MADV_NOHUGEPAGE || advice === MADV_DONTFORK || advice === MADV_DOFORK || advice === MADV_WIPEONFORK || advice === MADV_KEEPONFORK || advice === MADV_NORMAL || advice === MADV_RANDOM || advice === MADV_SEQUENTIAL || advice === MADV_DONTDUMP || advice === MADV_DODUMP;
+  if (writeLocked) mm.lock.writeLock();
+  else mm.lock.readLock();
+  try {
+    const visit = (vma: Vma, from: number, to: number): number =>
+      feature !== undefined ? feature.applyToVma(mm, vma, from, to) : madviseVma(mm, vma, from, to, advice);
+    const result = madviseWalkVmas(mm, start, end, visit);
+    if (writeLocked) mm.vmas.mergeAround(start, end);
+    return result;
+  } finally {
+    if (writeLocked) mm.lock.writeUnlock();
+    else mm.lock.readUnlock();
+  }
+}
+
+/**
+ * madvise_walk_vmas: applies `visit` to each VMA piece of [start, end).
+ * A gap makes the result -ENOMEM, but the remaining VMAs are still
+ * processed; an error from `visit` stops at once.
+ */
+export function madviseWalkVmas(mm: Mm, start: number, end: number, visit: (vma: Vma, from: number, to: number) => number): number {
+  let unmappedError = 0;
+  let vma = mm.vmas.find(start);
+  for (;;) {
+    if (vma === null) return -Errno.ENOMEM;
+    if (start < vma.start) {
+      unmappedError = -Errno.ENOMEM;
+      start = vma.start;
+      if (start >= end) break;
+    }
+    const to = Math.min(vma.end, end);
+    const error = visit(vma, start, to);
+    if (error) return error;
+    start = to;
+    if (start >= end) break;
+    vma = mm.vmas.find(start);
+  }
+  return unmappedError;
+}
+
+function madviseVma(mm: Mm, vma: Vma, start: number, end: number, advice: number): number {
+  switch (advice) {
+    case MADV_DONTNEED:
+    case MADV_DONTNEED_LOCKED: {
+      if (vma.isHugetlb) {
+        if (advice !== MADV_DONTNEED && advice !== MADV_DONTNEED_LOCKED) return -Errno.EINVAL;
+        const alignedEnd = Math.floor(end / PMD_SIZE) * PMD_SIZE;
+        if (start % PMD_SIZE !== 0) return -Errno.EINVAL;
+        if (alignedEnd > start) zapVmaRange(mm, vma, start, alignedEnd, 0);
+        return 0;
+      }
+      const forbidden = VM_PFNMAP | (advice === MADV_DONTNEED_LOCKED ? 0 : VM_LOCKED);
+      if ((vma.flags & forbidden) !== 0) return -Errno.EINVAL;
+      zapVmaRange(mm, vma, start, end, 0);
+      return 0;
+    }
+    case MADV_FREE:
+      if ((vma.flags & (VM_PFNMAP | VM_LOCKED | VM_HUGETLB)) !== 0) return -Errno.EINVAL;
+      if (!vma.isAnonymous) return -Errno.EINVAL;
+      madviseFree(mm, vma, start, end);
+      return 0;
+    case MADV_REMOVE:
+      return madviseRemove(mm, vma, start, end);
+    case MADV_WILLNEED:
+      return 0;
+    case MADV_COLD:
+    case MADV_PAGEOUT:
+      if ((vma.flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB)) !== 0) return -Errno.EINVAL;
+      coldOrPageout(mm, vma, start, end, advice === MADV_PAGEOUT);
+      return 0;
+    case MADV_COLLAPSE:
+      return madviseCollapse(mm, vma, start, end);
+    case MADV_HUGEPAGE:
+      return updateVmaFlags(mm, vma, start, end, VM_NOHUGEPAGE, VM_HUGEPAGE);
+    case MADV_NOHUGEPAGE:
+      return updateVmaFlags(mm, vma, start, end, VM_HUGEPAGE, VM_NOHUGEPAGE);
+    case MADV_DONTFORK:
+      if ((vma.flags & VM_IO) !== 0) return -Errno.EINVAL;
+      return updateVmaFlags(mm, vma, start, end, 0, VM_DONTCOPY);
+    case MADV_DOFORK:
+      if ((vma.flags & VM_IO) !== 0) return -Errno.EINVAL;
+      return updateVmaFlags(mm, vma, start, end, VM_DONTCOPY, 0);
+    case MADV_WIPEONFORK:
+      if (vma.file !== null || (vma.flags & VM_SHARED) !== 0) return -Errno.EINVAL;
+      return updateVmaFlags(mm, vma, start, end, 0, VM_WIPEONFORK);
+    case MADV_KEEPONFORK:
+      return updateVmaFlags(mm, vma, start, end, VM_WIPEONFORK, 0);
+    case MADV_DONTDUMP:
+    case MADV_DODUMP:
+    case MADV_NORMAL:
+    case MADV_RANDOM:
+    case MADV_SEQUENTIAL:
+      return updateVmaFlags(mm, vma, start, end, 0, MADV_DONTDUMP_FLAG);
+    default:
+      return -Errno.EINVAL;
+  }
+}
+
+function updateVmaFlags(mm: Mm, vma: Vma, start: number, end: number, clear: number, set: number): number {
+  const next = (vma.flags & ~clear) | set;
+  if (next === vma.flags) return 0;
+  if (vma.isHugetlb && (start % PMD_SIZE !== 0 || end % PMD_SIZE !== 0) && (start !== vma.start || end !== vma.end)) return -Errno.EINVAL;
+  for (const piece of mm.vmas.splitRange(start, end)) piece.flags = (piece.flags & ~clear) | set;
+  return 0;
+}
+
+/* ------------------------------------------------------------- populate */
+
+/** MADV_POPULATE_(READ|WRITE): GUP without FOLL_FORCE; errors as madvise_populate maps them. */
+function madvisePopulate(mm: Mm, start: number, end: number, write: boolean): number {
+  let addr = start;
+  while (addr < end) {
+    const vma = mm.vmas.lookup(addr);
+    if (vma === null) return -Errno.ENOMEM;
+    if ((vma.flags & (VM_IO | VM_PFNMAP)) !== 0) return -Errno.EINVAL;
+    if (write ? (vma.flags & VM_WRITE) === 0 : (vma.flags & VM_READ) === 0) return -Errno.EINVAL;
+    const to = Math.min(end, vma.end);
+    const result = populateRange(mm, vma, addr, to, write, false);
+    if (result < 0) return result;
+    addr = to;
+  }
+  return 0;
+}
+
+/**
+ * Faults in every page of [start, end) of one VMA as get_user_pages does:
+ * a page already mapped with the needed access is left alone. Returns 0 or
+ * -EFAULT (SIGSEGV/SIGBUS), -ENOMEM (OOM), -EHWPOISON.
+ */
+export function populateRange(mm: Mm, vma: Vma, start: number, end: number, write: boolean, force: boolean): number {
+  const flags = (write ? FAULT_FLAG_WRITE : 0) | (force ? FAULT_FLAG_FORCE : 0);
+  for (let addr = start; addr < end; addr += PAGE_SIZE) {
+    for (let attempt = 0; ; attempt++) {
+      const { entry } = mm.entryAt(addr);
+      if (ptePresent(entry) && (!write || pteWrite(entry))) break;
+      if (attempt >= 8) return -Errno.EFAULT;
+      const fault = handleMmFault(mm, vma, addr, flags);
+      if (fault & VM_FAULT_OOM) return -Errno.ENOMEM;
+      if (fault & VM_FAULT_HWPOISON) return -Errno.EHWPOISON;
+      if (fault & (VM_FAULT_SIGSEGV | VM_FAULT_SIGBUS)) return -Errno.EFAULT;
+    }
+  }
+  return 0;
+}
+
+/* ----------------------------------------------------------- MADV_FREE */
+
+/** madvise_free_pte_range: exclusive anon pages become lazily freeable; swap entries are dropped. */
+function madviseFree(mm: Mm, vma: Vma, start: number, end: number): void {
+  const tables = mm.kernel.tables;
+  const frames = mm.kernel.frames;
+  forEachPmd(mm, vma, start, end, (pmdSlot, addr, next) => {
+    const pmd = tables.entries[pmdSlot]!;
+    if (pmdLeaf(pmd)) {
+      if (addr % PMD_SIZE === 0 && next - addr === PMD_SIZE) {
+        const head = ptePfn(pmd);
+        if (!frames.has(head, PG_ZERO) && frames.refcount[head] === 1) {
+          frames.clear(head, PG_SWAPBACKED | PG_DIRTY);
+          tables.entries[pmdSlot] = (pmd & ~(PTE_DIRTY | PTE_ACCESSED)) >>> 0;
+        }
+        return;
+      }
+      splitHugePmd(mm, vma, pmdSlot, addr);
+    }
+    forEachPte(mm, pmdSlot, addr, next, (slot) => {
+      const pte = tables.entries[slot]!;
+      if (pte === 0) return;
+      if (!ptePresent(pte)) {
+        if (isRealSwapEntry(pte)) {
+          mm.kernel.swap?.free(swpOffset(pte));
+          tables.entries[slot] = 0;
+        }
+        return;
+      }
+      if (pteSpecial(pte)) return;
+      const pfn = ptePfn(pte);
+      const head = frames.folioOf(pfn);
+      if (frames.isLarge(head) || frames.mapcount[pfn] !== 1 || !frames.has(head, PG_ANON)) return;
+      frames.clear(head, PG_SWAPBACKED | PG_DIRTY);
+      tables.entries[slot] = (pte & ~(PTE_DIRTY | PTE_ACCESSED)) >>> 0;
+    });
+  });
+}
+
+/* ---------------------------------------------------------- MADV_REMOVE */
+
+function madviseRemove(mm: Mm, vma: Vma, start: number, end: number): number {
+  if ((vma.flags & VM_LOCKED) !== 0) return -Errno.EINVAL;
+  if (vma.file === null) return -Errno.EINVAL;
+  if ((vma.flags & (VM_SHARED | VM_MAYSHARE)) === 0 || (vma.flags & VM_SHARED) === 0) return -Errno.EACCES;
+  const file = vma.file;
+  const first = vma.pageIndex(start);
+  const last = Math.min(vma.pageIndex(end), file.pages);
+  // Hole punch: unmap the file pages from every mapping (private COW copies stay), then drop them.
+  for (const mapping of file.mappings(first, last)) {
+    const from = Math.max(mapping.vma.start, mapping.vma.start + (first - mapping.vma.pgoff) * PAGE_SIZE);
+    const to = Math.min(mapping.vma.end, mapping.vma.start + (last - mapping.vma.pgoff) * PAGE_SIZE);
+    if (from < to) zapVmaRange(mapping.mm, mapping.vma, from, to, ZAP_FILE_PAGES_ONLY);
+  }
+  truncateRange(mm, file.cache, first, last);
+  return 0;
+}
+
+function truncateRange(mm: Mm, cache: Int32Array, first: number, last: number): void {
+  const frames = mm.kernel.frames;
+  for (let index = first; index < last; index++) {
+    const value = cache[index]!;
+    if (value > 0) {
+      frames.clear(value, PG_LRU);
+      frames.put(value);
+    } else if (value < 0) {
+      mm.kernel.swap?.free(-value);
+    }
+    cache[index] = 0;
+  }
+}
+
+/* ------------------------------------------------------ cold / pageout */
+
+/**
+ * madvise_cold_or_pageout_pte_range + reclaim_pages in the settled state:
+ * only folios mapped exactly once are touched. Cold clears young bits;
+ * pageout reclaims: lazily-freed clean anon pages are discarded, anon pages
+ * go to swap (if any), shmem pages are unmapped (the page stays in the
+ * cache, as the reference kernel does, swap or not).
+ */
+function coldOrPageout(mm: Mm, vma: Vma, start: number, end: number, pageout: boolean): void {
+  const tables = mm.kernel.tables;
+  const frames = mm.kernel.frames;
+  forEachPmd(mm, vma, start, end, (pmdSlot, addr, next) => {
+    const pmd = tables.entries[pmdSlot]!;
+    if (pmdLeaf(pmd)) {
+      const head = ptePfn(pmd);
+      if (frames.has(head, PG_ZERO)) return;
+      if (frames.refcount[head] !== 1 || (frames.entireMapcount.get(head) ?? 0) !== 1) return;
+      if (addr % PMD_SIZE === 0 && next - addr === PMD_SIZE) {
+        tables.entries[pmdSlot] = (pmd & ~PTE_ACCESSED) >>> 0;
+        if (!pageout) return;
+        if (mm.kernel.swap === null && frames.has(head, PG_SWAPBACKED)) return;
+      }
+      // Reclaim (or a partial range) works on base pages: split the PMD and the folio.
+      splitHugePmd(mm, vma, pmdSlot, addr);
+      frames.splitFolio(head);
+    }
+    if (!isTableEntry(tables.entries[pmdSlot]!)) return;
+    forEachPte(mm, pmdSlot, addr, next, (slot) => {
+      const pte = tables.entries[slot]!;
+      if (!ptePresent(pte) || pteSpecial(pte)) return;
+      const pfn = ptePfn(pte);
+      const head = frames.folioOf(pfn);
+      if (frames.isLarge(head)) {
+        if (frames.folioMapcount(head) !== HPAGE_PMD_NR || frames.refcount[head] !== HPAGE_PMD_NR) return;
+        frames.splitFolio(head);
+      }
+      if (frames.mapcount[pfn] !== 1 || !frames.has(pfn, PG_LRU)) return;
+      tables.entries[slot] = (pte & ~PTE_ACCESSED) >>> 0;
+      if (pageout) reclaimPte(mm, slot);
+    });
+  });
+}
+
+function reclaimPte(mm: Mm, slot: number): void {
+  const tables = mm.kernel.tables;
+  const frames = mm.kernel.frames;
+  const pte = tables.entries[slot]!;
+  const pfn = ptePfn(pte);
+  if (frames.has(pfn, PG_ANON)) {
+    if (!frames.has(pfn, PG_SWAPBACKED)) {
+      if (!pteDirty(pte) && !frames.has(pfn, PG_DIRTY)) {
+        // A lazily freed page nobody wrote again: discard it.
+        tables.entries[slot] = 0;
+        accountPteUnmap(mm, pfn);
+        return;
+      }
+      frames.set(pfn, PG_SWAPBACKED);
+    }
+    const swap = mm.kernel.swap;
+    if (swap === null || frames.refcount[pfn] !== 1) return;
+    const swapSlot = swap.alloc();
+    if (swapSlot === 0) return;
+    swap.contents.copyFrom(frames.contents, pfn, swapSlot);
+    let entry = makeSwapEntry(0, swapSlot);
+    if (pteSoftDirty(pte)) entry = pteSwpMksoftDirty(entry);
+    if (pteUffdWp(pte)) entry = pteSwpMkuffdWp(entry);
+    tables.entries[slot] = entry;
+    accountPteUnmap(mm, pfn);
+    return;
+  }
+  // A page-cache page: unmap it; the cache keeps it.
+  if (pteDirty(pte)) frames.set(pfn, PG_DIRTY);
+  tables.entries[slot] = 0;
+  accountPteUnmap(mm, pfn);
+}
+
+/* ------------------------------------------------------------- collapse */
+
+/** MADV_COLLAPSE on anonymous memory: each aligned 2 MiB region becomes a PMD-mapped THP. */
+function madviseCollapse(mm: Mm, vma: Vma, start: number, end: number): number {
+  if (!thpAllowed(mm, vma, Math.ceil(start / PMD_SIZE) * PMD_SIZE, false) || vma.isHugetlb) {
+    if (!vma.isAnonymous) return -Errno.EINVAL;
+  }
+  const hstart = Math.ceil(start / PMD_SIZE) * PMD_SIZE;
+  const hend = Math.floor(end / PMD_SIZE) * PMD_SIZE;
+  if (!vma.isAnonymous || (vma.flags & VM_HUGETLB) !== 0) return -Errno.EINVAL;
+  if (hstart >= hend || !thpAllowed(mm, vma, hstart, false)) return -Errno.EINVAL;
+  let failure = 0;
+  let collapsed = 0;
+  for (let addr = hstart; addr < hend; addr += PMD_SIZE) {
+    const result = collapseOne(mm, vma, addr);
+    if (result === 0) collapsed++;
+    else failure = result;
+  }
+  return collapsed === (hend - hstart) / PMD_SIZE ? 0 : failure;
+}
+
+function collapseOne(mm: Mm, vma: Vma, haddr: number): number {
+  const tables = mm.kernel.tables;
+  const frames = mm.kernel.frames;
+  const pmdSlot = mm.pmdSlot(haddr, false);
+  if (pmdSlot < 0) return -Errno.EINVAL;
+  const pmd = tables.entries[pmdSlot]!;
+  if (pmdLeaf(pmd)) return 0;
+  if (!isTableEntry(pmd)) return -Errno.EINVAL;
+  const base = tableIdOf(pmd) * PTRS_PER_TABLE;
+  let writable = false;
+  for (let i = 0; i < HPAGE_PMD_NR; i++) {
+    const pte = tables.entries[base + i]!;
+    if (pte === 0) continue;
+    if (isSwapPte(pte)) {
+      if (pteSwpUffdWpAny(pte)) return -Errno.EINVAL;
+      if (isPteMarker(pte) || isGuardPteMarker(pte)) return -Errno.EINVAL;
+      if (!isRealSwapEntry(pte)) return -Errno.EAGAIN;
+      continue;
+    }
+    if (pteUffdWp(pte)) return -Errno.EINVAL;
+    if (pteWrite(pte)) writable = true;
+    if (pteSpecial(pte)) continue;
+    const pfn = ptePfn(pte);
+    if (!frames.has(frames.folioOf(pfn), PG_ANON)) return -Errno.EINVAL;
+  }
+  // Swap in what is swapped out (GUP-style faults), then re-check writability.
+  for (let i = 0; i < HPAGE_PMD_NR; i++) {
+    const pte = tables.entries[base + i]!;
+    if (isRealSwapEntry(pte)) {
+      const fault = handleMmFault(mm, vma, haddr + i * PAGE_SIZE, 0);
+      if (fault & (VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV | VM_FAULT_OOM)) return -Errno.EINVAL;
+      if (pteWrite(tables.entries[base + i]!)) writable = true;
+    }
+  }
+  if (!writable) return -Errno.EINVAL;
+  const head = frames.alloc(9, PG_ANON | PG_SWAPBACKED | PG_LRU);
+  if (head === NO_FRAME) return -Errno.ENOMEM;
+  for (let i = 0; i < HPAGE_PMD_NR; i++) {
+    const pte = tables.entries[base + i]!;
+    frames.set(head + i, PG_ANON_EXCLUSIVE);
+    if (ptePresent(pte) && !pteSpecial(pte)) {
+      frames.contents.copyFrom(frames.contents, ptePfn(pte), head + i);
+      accountPteUnmap(mm, ptePfn(pte));
+    }
+    tables.entries[base + i] = 0;
+  }
+  tables.release(tableIdOf(pmd));
+  frames.refcount[head] = 1;
+  frames.entireMapcount.set(head, 1);
+  tables.entries[pmdSlot] = mkHugeLeaf(head, PTE_ACCESSED | PTE_DIRTY | ((vma.flags & VM_WRITE) !== 0 ? PTE_WRITE : 0));
+  return 0;
+}
+
+/* ------------------------------------------------------------- helpers */
+
+/** Calls `fn` for each PMD slot in [start, end) that exists and is not none. */
+function forEachPmd(mm: Mm, _vma: Vma, start: number, end: number, fn: (pmdSlot: number, addr: number, next: number) => void): void {
+  let next: number;
+  for (let addr = start; addr < end; addr = next) {
+    next = addrEnd(addr, end, PMD_SHIFT);
+    const slot = mm.pmdSlot(addr, false);
+    if (slot < 0 || mm.kernel.tables.entries[slot] === 0) continue;
+    fn(slot, addr, next);
+  }
+}
+
+/** Calls `fn` with the slot of each PTE in [addr, next) under the PMD at pmdSlot (a table). */
+function forEachPte(mm: Mm, pmdSlot: number, addr: number, next: number, fn: (slot: number) => void): void {
+  const pmd = mm.kernel.tables.entries[pmdSlot]!;
+  if (!isTableEntry(pmd)) return;
+  const base = tableIdOf(pmd) * PTRS_PER_TABLE + tableIndex(addr, 12);
+  const count = (next - addr) / PAGE_SIZE;
+  for (let i = 0; i < count; i++) fn(base + i);
+}

@@ -1,0 +1,512 @@
+/**
+ * The generic page-table walker (mm/pagewalk.c): one function per level,
+ * all of the same shape, driven by an ops table of optional callbacks.
+ */
+import { Errno } from './errno.js';
+import { P4D_SHIFT, PMD_SHIFT, PTRS_PER_TABLE, PUD_SHIFT, PAGE_SIZE, addrEnd, tableIndex } from './geometry.js';
+import { isTableEntry, pmdLeaf, tableIdOf, type Pgd, type P4d, type Pmd, type Pud, type Pte } from './pgtable.js';
+import { isSwapPte } from './swapops.js';
+import { MmLockError } from './locks.js';
+import { WalkAction, WalkDepth, WalkLock, type MmWalk, type MmWalkOps, type MmWalkOpsUnsafe } from './walk-ops.js';
+import type { Mm } from './mm.js';
+import type { Vma } from './vma.js';
+import type { ShmemFile } from './shmem.js';
+
+type Ops = MmWalkOpsUnsafe<any>;
+type Walk = MmWalk<any>;
+
+const HUGETLB_SHIFT = PMD_SHIFT;
+
+/** Reads walk.action after a callback may have changed it. */
+function actionOf(walk: Walk): WalkAction {
+  return walk.action;
+}
+
+function hasPteLevel(ops: Ops): boolean {
+  return ops.pteEntry !== undefined || ops.pteBatch !== undefined;
+}
+
+/* ------------------------------------------------------------------ PTE */
+
+function walkPteRangeInner(tableId: number, addr: number, end: number, walk: Walk): number {
+  const ops = walk.ops;
+  const pool = walk.mm.kernel.tables;
+  const base = tableId * PTRS_PER_TABLE;
+  const first = Math.floor(addr / PAGE_SIZE) % PTRS_PER_TABLE;
+  const count = (end - addr) / PAGE_SIZE;
+  if (ops.pteBatch !== undefined && ops.installPte === undefined) {
+    walk.entries = pool.entries;
+    walk.slot = base + first;
+    return ops.pteBatch(pool.entries, base + first, count, addr, walk) || 0;
+  }
+  const pteEntry = ops.pteEntry;
+  const installPte = ops.installPte;
+  for (let i = 0; i < count; i++, addr += PAGE_SIZE) {
+    const slot = base + first + i;
+    const entries = pool.entries;
+    walk.entries = entries;
+    walk.slot = slot;
+    const entry = entries[slot]! as Pte;
+    let err: number;
+    if (installPte !== undefined && entry === 0) {
+      err = installPte(addr, addr + PAGE_SIZE, walk);
+      if (err < 0) return err;
+      pool.entries[slot] = err >>> 0;
+      err = 0;
+    } else if (pteEntry !== undefined) {
+      err = pteEntry(entry, addr, addr + PAGE_SIZE, walk) || 0;
+    } else {
+      err = 0;
+    }
+    if (err) return err;
+  }
+  return 0;
+}
+
+function walkPteRange(pmdSlot: number, addr: number, end: number, walk: Walk): number {
+  const pool = walk.mm.kernel.tables;
+  const pmd = pool.entries[pmdSlot]!;
+  // pte_offset_map() fails when the PMD changed under us (no longer a table).
+  if (!isTableEntry(pmd)) {
+    walk.action = WalkAction.Again;
+    return 0;
+  }
+  const lock = walk.mm.lock;
+  if (!walk.noVma) lock.ptlHeld++;
+  try {
+    return walkPteRangeInner(tableIdOf(pmd), addr, end, walk);
+  } finally {
+    if (!walk.noVma) lock.ptlHeld--;
+  }
+}
+
+/* ------------------------------------------------------------------ PMD */
+
+function walkPmdRange(pmdTable: number, addr: number, end: number, walk: Walk): number {
+  const ops = walk.ops;
+  const mm = walk.mm;
+  const pool = mm.kernel.tables;
+  const hasHandler = hasPteLevel(ops);
+  const hasInstall = ops.installPte !== undefined;
+  let next: number;
+  for (; addr !== end; addr = next) {
+    next = addrEnd(addr, end, PMD_SHIFT);
+    const slot = pmdTable * PTRS_PER_TABLE + tableIndex(addr, PMD_SHIFT);
+    for (;;) {
+      let err = 0;
+      if (pool.entries[slot] === 0) {
+        if (hasInstall) err = mm.allocTableAt(slot);
+        else if (ops.pteHole !== undefined) err = ops.pteHole(addr, next, WalkDepth.Pmd, walk) || 0;
+        if (err) return err;
+        if (!hasInstall) break;
+      }
+      walk.action = WalkAction.Subtree;
+      if (ops.pmdEntry !== undefined) {
+        walk.entries = pool.entries;
+        walk.slot = slot;
+        err = ops.pmdEntry(pool.entries[slot]! as Pmd, addr, next, walk) || 0;
+        if (err) return err;
+      }
+      if (actionOf(walk) === WalkAction.Again) continue;
+      if (actionOf(walk) === WalkAction.Continue) break;
+      const pmd = pool.entries[slot]!;
+      if (!hasHandler) {
+        if (!hasInstall) break;
+        // Only installing: leave a present huge page alone rather than split it.
+        if (pmdLeaf(pmd)) break;
+      }
+      if (walk.vma !== null) {
+        if (pmdLeaf(pmd) || isSwapPte(pmd)) mm.splitHugePmd(walk.vma, slot, addr);
+      } else if (pmdLeaf(pmd) || !isTableEntry(pmd)) {
+        break;
+      }
+      err = walkPteRange(slot, addr, next, walk);
+      if (err) return err;
+      if (actionOf(walk) === WalkAction.Again) continue;
+      break;
+    }
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------------ PUD */
+
+function walkPudRange(pudTable: number, addr: number, end: number, walk: Walk): number {
+  const ops = walk.ops;
+  const mm = walk.mm;
+  const pool = mm.kernel.tables;
+  const hasHandler = ops.pmdEntry !== undefined || hasPteLevel(ops);
+  const hasInstall = ops.installPte !== undefined;
+  let next: number;
+  for (; addr !== end; addr = next) {
+    next = addrEnd(addr, end, PUD_SHIFT);
+    const slot = pudTable * PTRS_PER_TABLE + tableIndex(addr, PUD_SHIFT);
+    for (;;) {
+      let err = 0;
+      if (pool.entries[slot] === 0) {
+        if (hasInstall) err = mm.allocTableAt(slot);
+        else if (ops.pteHole !== undefined) err = ops.pteHole(addr, next, WalkDepth.Pud, walk) || 0;
+        if (err) return err;
+        if (!hasInstall) break;
+      }
+      walk.action = WalkAction.Subtree;
+      if (ops.pudEntry !== undefined) {
+        walk.entries = pool.entries;
+        walk.slot = slot;
+        err = ops.pudEntry(pool.entries[slot]! as Pud, addr, next, walk) || 0;
+        if (err) return err;
+      }
+      if (actionOf(walk) === WalkAction.Again) continue;
+      if (actionOf(walk) === WalkAction.Continue) break;
+      const pud = pool.entries[slot]!;
+      if (!hasHandler) {
+        if (!hasInstall) break;
+        if (pmdLeaf(pud)) break;
+      }
+      // PUD leaves exist only in hugetlb VMAs, which never reach this level;
+      // split_huge_pud is therefore a no-op here.
+      if (walk.vma === null && (pmdLeaf(pud) || !isTableEntry(pud))) break;
+      if (pool.entries[slot] === 0) continue;
+      if (!isTableEntry(pool.entries[slot]!)) break;
+      err = walkPmdRange(tableIdOf(pool.entries[slot]!), addr, next, walk);
+      if (err) return err;
+      break;
+    }
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------- P4D, PGD */
+
+function walkP4dEntries(p4dSlot: number, addr: number, next: number, walk: Walk, depth: number): number {
+  const ops = walk.ops;
+  const mm = walk.mm;
+  const pool = mm.kernel.tables;
+  const hasHandler = ops.pudEntry !== undefined || ops.pmdEntry !== undefined || hasPteLevel(ops);
+  const hasInstall = ops.installPte !== undefined;
+  let err = 0;
+  if (pool.entries[p4dSlot] === 0) {
+    if (hasInstall) err = mm.allocTableAt(p4dSlot);
+    else if (ops.pteHole !== undefined) err = ops.pteHole(addr, next, depth as WalkDepth, walk) || 0;
+    if (err) return err;
+    if (!hasInstall) return 0;
+  }
+  if (ops.p4dEntry !== undefined) {
+    walk.entries = pool.entries;
+    walk.slot = p4dSlot;
+    err = ops.p4dEntry(pool.entries[p4dSlot]! as P4d, addr, next, walk) || 0;
+    if (err) return err;
+  }
+  if (hasHandler || hasInstall) {
+    const p4d = pool.entries[p4dSlot]!;
+    if (!isTableEntry(p4d)) return 0;
+    return walkPudRange(tableIdOf(p4d), addr, next, walk);
+  }
+  return 0;
+}
+
+function walkPgdRange(addr: number, end: number, walk: Walk): number {
+  const ops = walk.ops;
+  const mm = walk.mm;
+  const pool = mm.kernel.tables;
+  const pgdShift = mm.geometry.pgdShift;
+  const fiveLevel = mm.geometry.levels === 5;
+  const hasHandler = ops.p4dEntry !== undefined || ops.pudEntry !== undefined || ops.pmdEntry !== undefined || hasPteLevel(ops);
+  const hasInstall = ops.installPte !== undefined;
+  let next: number;
+  for (; addr !== end; addr = next) {
+    next = addrEnd(addr, end, pgdShift);
+    const slot = mm.pgd * PTRS_PER_TABLE + tableIndex(addr, pgdShift);
+    let err = 0;
+    if (fiveLevel) {
+      if (pool.entries[slot] === 0) {
+        if (hasInstall) err = mm.allocTableAt(slot);
+        else if (ops.pteHole !== undefined) err = ops.pteHole(addr, next, WalkDepth.Pgd, walk) || 0;
+        if (err) return err;
+        if (!hasInstall) continue;
+      }
+      if (ops.pgdEntry !== undefined) {
+        walk.entries = pool.entries;
+        walk.slot = slot;
+        err = ops.pgdEntry(pool.entries[slot]! as Pgd, addr, next, walk) || 0;
+        if (err) return err;
+      }
+      if (!(hasHandler || hasInstall)) continue;
+      const p4dTable = tableIdOf(pool.entries[slot]!);
+      let p4dNext: number;
+      for (let a = addr; a !== next; a = p4dNext) {
+        p4dNext = addrEnd(a, next, P4D_SHIFT);
+        err = walkP4dEntries(p4dTable * PTRS_PER_TABLE + tableIndex(a, P4D_SHIFT), a, p4dNext, walk, WalkDepth.P4d);
+        if (err) return err;
+      }
+    } else {
+      // P4D folded into the PGD: pgd_none() is always false, so pgdEntry sees
+      // every slot, and a missing entry is reported at the P4D step as depth 0.
+      if (ops.pgdEntry !== undefined) {
+        walk.entries = pool.entries;
+        walk.slot = slot;
+        err = ops.pgdEntry(pool.entries[slot]! as Pgd, addr, next, walk) || 0;
+        if (err) return err;
+      }
+      if (!(hasHandler || hasInstall)) continue;
+      err = walkP4dEntries(slot, addr, next, walk, WalkDepth.Pgd);
+      if (err) return err;
+    }
+  }
+  return 0;
+}
+
+/* -------------------------------------------------------------- hugetlb */
+
+function walkHugetlbRange(addr: number, end: number, walk: Walk): number {
+  const ops = walk.ops;
+  const mm = walk.mm;
+  const size = 2 ** HUGETLB_SHIFT;
+  let next: number;
+  for (; addr !== end; addr = next) {
+    next = addrEnd(addr, end, HUGETLB_SHIFT);
+    const slot = mm.pmdSlotIfTable(Math.floor(addr / size) * size);
+    let err: number;
+    if (slot >= 0) {
+      walk.entries = mm.kernel.tables.entries;
+      walk.slot = slot;
+      err = ops.hugetlbEntry!(walk.entries[slot]! as Pmd, -size, addr, next, walk) || 0;
+    } else if (ops.pteHole !== undefined) {
+      err = ops.pteHole(addr, next, WalkDepth.Unknown, walk) || 0;
+    } else {
+      err = 0;
+    }
+    if (err) return err;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------ VMA level */
+
+function walkPageTest(start: number, end: number, walk: Walk): number {
+  const ops = walk.ops;
+  if (ops.testWalk !== undefined) return ops.testWalk(start, end, walk) || 0;
+  if (walk.vma !== null && walk.vma.isPfnMap) {
+    let err = 1;
+    if (ops.pteHole !== undefined) err = ops.pteHole(start, end, WalkDepth.Unknown, walk) || 0;
+    return err ? err : 1;
+  }
+  return 0;
+}
+
+function walkVmaRange(start: number, end: number, walk: Walk): number {
+  const ops = walk.ops;
+  const vma = walk.vma!;
+  if (ops.installPte !== undefined && vma.isHugetlb) return -Errno.EINVAL;
+  let err = 0;
+  if (ops.preVma !== undefined) {
+    err = ops.preVma(start, end, walk) || 0;
+    if (err) return err;
+  }
+  try {
+    if (vma.isHugetlb) {
+      if (ops.hugetlbEntry !== undefined) err = walkHugetlbRange(start, end, walk);
+    } else {
+      err = walkPgdRange(start, end, walk);
+    }
+  } finally {
+    ops.postVma?.(walk);
+  }
+  return err;
+}
+
+/* ------------------------------------------------------------- locking */
+
+/**
+ * Asserts (or, when nothing is held, takes for the walk) the mmap lock the
+ * ops' walkLock mode requires. Returns a release function's flag.
+ */
+function enterMmLock(mm: Mm, mode: WalkLock): 'none' | 'read' | 'write' {
+  const lock = mm.lock;
+  if (mode === WalkLock.VmaReadVerify) return 'none';
+  if (mode === WalkLock.Read) {
+    if (lock.held) return 'none';
+    lock.readLock();
+    return 'read';
+  }
+  if (lock.writer) return 'none';
+  if (lock.held) throw new MmLockError('walk needs the mmap write lock, but only the read lock is held');
+  if (mode === WalkLock.WriteVerify) throw new MmLockError('WriteVerify walk without the mmap write lock held');
+  lock.writeLock();
+  return 'write';
+}
+
+function leaveMmLock(mm: Mm, taken: 'none' | 'read' | 'write'): void {
+  if (taken === 'read') mm.lock.readUnlock();
+  else if (taken === 'write') mm.lock.writeUnlock();
+}
+
+function enterVmaLock(mm: Mm, vma: Vma, mode: WalkLock): void {
+  const lock = mm.lock;
+  switch (mode) {
+    case WalkLock.Write:
+      lock.vmaStartWrite(vma);
+      break;
+    case WalkLock.WriteVerify:
+      if (!lock.vmaWriteLocked.has(vma)) throw new MmLockError(`WriteVerify walk: VMA ${vma} is not write-locked`);
+      break;
+    case WalkLock.VmaReadVerify:
+      if (!lock.vmaReadLocked.has(vma) && !lock.vmaWriteLocked.has(vma)) {
+        throw new MmLockError(`VmaReadVerify walk: VMA ${vma} is not locked`);
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+/* -------------------------------------------------------------- entries */
+
+function newWalk<S>(mm: Mm, ops: MmWalkOpsUnsafe<S>, state: S, vma: Vma | null, noVma: boolean): MmWalk<S> {
+  return { ops, mm, vma, action: WalkAction.Subtree, noVma, state, entries: mm.kernel.tables.entries, slot: 0 };
+}
+
+/** check_ops_valid(): public walkers refuse installPte (and pteBatch together with pteEntry). */
+function checkOpsValid(ops: object): boolean {
+  const o = ops as Ops;
+  if (o.installPte !== undefined) return false;
+  if (o.pteEntry !== undefined && o.pteBatch !== undefined) return false;
+  return true;
+}
+
+function validRange(mm: Mm, start: number, end: number): boolean {
+  return Number.isSafeInteger(start) && Number.isSafeInteger(end) && start >= 0 && start < end && end <= mm.geometry.taskSize + PAGE_SIZE;
+}
+
+/**
+ * walk_page_range_mm_unsafe (the kernel's walk_page_range_mm): the VMA
+ * loop shared by every range walker. Exported only through mm-internal.
+ */
+export function walkPageRangeUnsafe<S>(mm: Mm, start: number, end: number, ops: MmWalkOpsUnsafe<S>, state: S): number {
+  if (!validRange(mm, start, end) || !isPageAlignedPair(start, end)) return -Errno.EINVAL;
+  if ((ops as Ops).pteEntry !== undefined && (ops as Ops).pteBatch !== undefined) return -Errno.EINVAL;
+  const mode = ops.walkLock ?? WalkLock.Read;
+  const taken = enterMmLock(mm, mode);
+  try {
+    const walk = newWalk(mm, ops, state, null, false);
+    let vma = mm.vmas.find(start);
+    let err = 0;
+    let next: number;
+    do {
+      if (vma === null) {
+        walk.vma = null;
+        next = end;
+        if (ops.pteHole !== undefined) err = ops.pteHole(start, next, WalkDepth.Unknown, walk) || 0;
+      } else if (start < vma.start) {
+        walk.vma = null;
+        next = Math.min(end, vma.start);
+        if (ops.pteHole !== undefined) err = ops.pteHole(start, next, WalkDepth.Unknown, walk) || 0;
+      } else {
+        enterVmaLock(mm, vma, mode);
+        walk.vma = vma;
+        next = Math.min(end, vma.end);
+        const current = vma;
+        vma = mm.vmas.find(current.end);
+        err = walkPageTest(start, next, walk);
+        if (err > 0) {
+          err = 0;
+          start = next;
+          continue;
+        }
+        if (err < 0) break;
+        err = walkVmaRange(start, next, walk);
+      }
+      if (err) break;
+      start = next;
+    } while (start < end);
+    return err;
+  } finally {
+    leaveMmLock(mm, taken);
+  }
+}
+
+function isPageAlignedPair(start: number, end: number): boolean {
+  return start % PAGE_SIZE === 0 && end % PAGE_SIZE === 0;
+}
+
+/**
+ * Walks [start, end) of `mm` VMA by VMA (walk_page_range). Returns 0, the
+ * first positive value a callback returned, or a negative errno:
+ * -EINVAL for an empty, unaligned or out-of-space range, or ops carrying
+ * installPte.
+ */
+export function walkPageRange<S>(mm: Mm, start: number, end: number, ops: MmWalkOps<S>, state?: S): number {
+  if (!checkOpsValid(ops)) return -Errno.EINVAL;
+  return walkPageRangeUnsafe(mm, start, end, ops as MmWalkOpsUnsafe<S>, state as S);
+}
+
+/** Walks [start, end) of one VMA, without testWalk (walk_page_range_vma). */
+export function walkPageRangeVma<S>(vma: Vma, mm: Mm, start: number, end: number, ops: MmWalkOps<S>, state?: S): number {
+  if (!validRange(mm, start, end) || !isPageAlignedPair(start, end)) return -Errno.EINVAL;
+  if (start < vma.start || end > vma.end) return -Errno.EINVAL;
+  if (!checkOpsValid(ops)) return -Errno.EINVAL;
+  return walkOneVma(mm, vma, start, end, ops as MmWalkOpsUnsafe<S>, state as S);
+}
+
+/** Walks a whole VMA, without testWalk (walk_page_vma). */
+export function walkPageVma<S>(vma: Vma, mm: Mm, ops: MmWalkOps<S>, state?: S): number {
+  if (!checkOpsValid(ops)) return -Errno.EINVAL;
+  return walkOneVma(mm, vma, vma.start, vma.end, ops as MmWalkOpsUnsafe<S>, state as S);
+}
+
+function walkOneVma<S>(mm: Mm, vma: Vma, start: number, end: number, ops: MmWalkOpsUnsafe<S>, state: S): number {
+  if (!mm.vmas.all().includes(vma)) return -Errno.EINVAL;
+  const mode = ops.walkLock ?? WalkLock.Read;
+  const taken = enterMmLock(mm, mode);
+  try {
+    enterVmaLock(mm, vma, mode);
+    const walk = newWalk(mm, ops, state, vma, false);
+    return walkVmaRange(start, end, walk);
+  } finally {
+    leaveMmLock(mm, taken);
+  }
+}
+
+/**
+ * Walks page tables without regard to VMAs (walk_page_range_debug, the
+ * successor of walk_page_range_novma): huge and non-present upper entries
+ * are skipped, never split. Needs the mmap write lock.
+ */
+export function walkPageRangeNovma<S>(mm: Mm, start: number, end: number, ops: MmWalkOps<S>, state?: S): number {
+  if (!validRange(mm, start, end) || !isPageAlignedPair(start, end)) return -Errno.EINVAL;
+  if (!checkOpsValid(ops)) return -Errno.EINVAL;
+  const taken = enterMmLock(mm, WalkLock.Write);
+  try {
+    const walk = newWalk(mm, ops as MmWalkOpsUnsafe<S>, state as S, null, true);
+    return walkPgdRange(start, end, walk);
+  } finally {
+    leaveMmLock(mm, taken);
+  }
+}
+
+/**
+ * Walks every VMA (of every mm) mapping pages [firstIndex, firstIndex + nr)
+ * of `file` (walk_page_mapping). testWalk sees the whole VMA, and a
+ * positive testWalk result ends the whole iteration, not just that VMA.
+ */
+export function walkPageMapping<S>(file: ShmemFile, firstIndex: number, nr: number, ops: MmWalkOps<S>, state?: S): number {
+  if (!checkOpsValid(ops)) return -Errno.EINVAL;
+  if (!Number.isSafeInteger(firstIndex) || !Number.isSafeInteger(nr) || firstIndex < 0 || nr <= 0) return -Errno.EINVAL;
+  const unsafeOps = ops as MmWalkOpsUnsafe<S>;
+  for (const { mm, vma } of file.mappings(firstIndex, firstIndex + nr)) {
+    const vba = vma.pgoff;
+    const vea = vba + vma.pages;
+    const cba = Math.max(firstIndex, vba);
+    const cea = Math.min(firstIndex + nr, vea);
+    const startAddr = (cba - vba) * PAGE_SIZE + vma.start;
+    const endAddr = (cea - vba) * PAGE_SIZE + vma.start;
+    if (startAddr >= endAddr) continue;
+    const walk = newWalk(mm, unsafeOps, state as S, vma, false);
+    let err = walkPageTest(vma.start, vma.end, walk);
+    if (err > 0) return 0;
+    if (err < 0) return err;
+    err = walkVmaRange(startAddr, endAddr, walk);
+    if (err) return err;
+  }
+  return 0;
+}

@@ -1,0 +1,65 @@
+/**
+ * The kernel configuration the simulator follows: what /proc/config.gz and
+ * /sys/kernel/mm/transparent_hugepage/* say on the machine being modelled.
+ */
+export interface KernelProfile {
+  /** /sys/kernel/mm/transparent_hugepage/enabled */
+  readonly thp: 'always' | 'madvise' | 'never';
+  /** /sys/kernel/mm/transparent_hugepage/use_zero_page */
+  readonly thpZeroPage: boolean;
+  /** CONFIG_MEM_SOFT_DIRTY */
+  readonly softDirty: boolean;
+  /** An active swap device. */
+  readonly swap: boolean;
+  /** Size of that swap device in pages. */
+  readonly swapPages: number;
+  /** Free 2 MiB hugetlb pages (vm.nr_hugepages). */
+  readonly hugetlbPages: number;
+  /** 5-level paging (CONFIG_PGTABLE_LEVELS=5 and a CPU with LA57). */
+  readonly fiveLevel: boolean;
+  /** khugepaged/max_ptes_none, used by MADV_COLLAPSE's sibling khugepaged only. */
+  readonly maxPtesNone: number;
+}
+
+/**
+ * The reference machine (Linux 6.18.44, x86-64): THP "madvise", huge zero
+ * page on, soft-dirty not configured, no swap active, no hugetlb pages,
+ * 4-level paging.
+ */
+export const DEFAULT_PROFILE: KernelProfile = Object.freeze({
+  thp: 'madvise',
+  thpZeroPage: true,
+  softDirty: false,
+  swap: false,
+  swapPages: 1 << 20,
+  hugetlbPages: 0,
+  fiveLevel: false,
+  maxPtesNone: 511,
+});
+
+const THP_MODES = new Set(['always', 'madvise', 'never']);
+
+/** Checks a partial profile; returns a message naming the bad field, or null. */
+export function profileError(profile: Partial<KernelProfile>): string | null {
+  for (const [key, value] of Object.entries(profile)) {
+    switch (key) {
+      case 'thp':
+        if (!THP_MODES.has(value as string)) return `profile.thp must be always, madvise or never`;
+        break;
+      case 'thpZeroPage':
+      case 'softDirty':
+      case 'swap':
+      case 'fiveLevel':
+        if (typeof value !== 'boolean') return `profile.${key} must be a boolean`;
+        break;
+      case 'swapPages':
+      case 'hugetlbPages':
+      case 'maxPtesNone':
+        if (!Number.isSafeInteger(value) || (value as number) < 0) return `profile.${key} must be a non-negative integer`;
+        break;
+      default:
+        return `unknown profile key "${key}"`;
+    }
+  }
+  return null;
+}

@@ -1,0 +1,41 @@
+/**
+ * Test fixtures for packages built on core-walk: a kernel and mm in one
+ * call, mapping helpers, and an invariant assertion.
+ */
+import { createKernel, type Kernel, type KernelOptions } from './kernel.js';
+import { checkInvariants } from './invariants.js';
+import type { Mm } from './mm.js';
+import { MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE, AccessKind } from './uapi.js';
+import { PAGE_SIZE } from './geometry.js';
+
+/** A 1 GiB-aligned address used as the arena base by tests and scenarios. */
+export const TEST_ARENA_BASE = 0x7e0000000000;
+
+export function createTestMm(options: KernelOptions = {}): { kernel: Kernel; mm: Mm } {
+  const kernel = createKernel(options);
+  return { kernel, mm: kernel.createMm() };
+}
+
+/** Maps `pages` of private (or shared) anonymous rw memory at arena page `page`; returns the address. */
+export function mapAnon(mm: Mm, page: number, pages: number, options: { prot?: number; shared?: boolean; flags?: number } = {}): number {
+  const addr = TEST_ARENA_BASE + page * PAGE_SIZE;
+  const prot = options.prot ?? PROT_READ | PROT_WRITE;
+  const flags = (options.shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | (options.flags ?? 0);
+  const result = mm.mmap(addr, pages * PAGE_SIZE, prot, flags);
+  if (result !== addr) throw new Error(`mapAnon failed: ${result}`);
+  return addr;
+}
+
+/** Writes `value` at offset 0 of each page. */
+export function writePages(mm: Mm, addr: number, pages: number, value: number): void {
+  for (let i = 0; i < pages; i++) {
+    const r = mm.access(addr + i * PAGE_SIZE, AccessKind.Write, value);
+    if (r < 0) throw new Error(`write fault ${r} at page ${i}`);
+  }
+}
+
+/** Throws with every broken invariant listed. */
+export function assertInvariants(kernel: Kernel): void {
+  const problems = checkInvariants(kernel);
+  if (problems.length > 0) throw new Error(`invariants broken:\n${problems.slice(0, 20).join('\n')}`);
+}

@@ -1,0 +1,186 @@
+/**
+ * Zapping (mm/memory.c unmap_page_range / zap_pte_range) and page-table
+ * freeing (free_pgtables / free_pgd_range).
+ */
+import { HPAGE_PMD_NR, PAGE_SIZE, PMD_SHIFT, PMD_SIZE, PTRS_PER_TABLE, PUD_SHIFT, PUD_SIZE, addrEnd, tableIndex } from './geometry.js';
+import { PG_DIRTY, PG_ZERO } from './frames.js';
+import { accountPteUnmap, splitHugePmd } from './fault.js';
+import type { Mm } from './mm.js';
+import { isTableEntry, pmdLeaf, ptePfn, ptePresent, pteDirty, pteSpecial, pteUffdWp, tableIdOf } from './pgtable.js';
+import {
+  isDevicePrivateEntry,
+  isGuardPteMarker,
+  isMigrationEntry,
+  isPoisonedPteMarker,
+  isPteMarker,
+  isRealSwapEntry,
+  isSwapPte,
+  makeUffdWpMarker,
+  pteSwpUffdWpAny,
+  swpOffset,
+} from './swapops.js';
+import { VM_UFFD_WP, type Vma } from './vma.js';
+
+/** munmap / exit: PTE markers go too. */
+export const ZAP_DROP_MARKER = 1;
+/** unmap_mapping_range without even_cows: only file pages, private COW copies stay. */
+export const ZAP_FILE_PAGES_ONLY = 2;
+
+/**
+ * Clears the entries mapping [start, end) of `vma`, dropping their page
+ * references, swap slots and (with ZAP_DROP_MARKER) PTE markers. Returns
+ * the number of present pages unmapped.
+ */
+export function zapVmaRange(mm: Mm, vma: Vma, start: number, end: number, zapFlags: number): number {
+  const tables = mm.kernel.tables;
+  const frames = mm.kernel.frames;
+  let zapped = 0;
+  let next: number;
+  for (let addr = start; addr < end; addr = next) {
+    next = addrEnd(addr, end, PMD_SHIFT);
+    const pmdSlot = mm.pmdSlot(addr, false);
+    if (pmdSlot < 0) {
+      // No PMD table: skip to the next PUD boundary.
+      next = addrEnd(addr, end, PUD_SHIFT);
+      continue;
+    }
+    const pmd = tables.entries[pmdSlot]!;
+    if (pmd === 0) continue;
+    if (pmdLeaf(pmd) || isSwapPte(pmd)) {
+      const whole = addr % PMD_SIZE === 0 && next - addr === PMD_SIZE;
+      if (vma.isHugetlb || whole) {
+        if ((zapFlags & ZAP_FILE_PAGES_ONLY) !== 0 && !vma.isHugetlb) continue;
+        if (pmdLeaf(pmd)) {
+          const head = ptePfn(pmd);
+          if (!frames.has(head, PG_ZERO)) {
+            const entire = (frames.entireMapcount.get(head) ?? 1) - 1;
+            if (entire === 0) frames.entireMapcount.delete(head);
+            else frames.entireMapcount.set(head, entire);
+            if (pteDirty(pmd)) frames.set(head, PG_DIRTY);
+            frames.put(head);
+            zapped += HPAGE_PMD_NR;
+          }
+          tables.entries[pmdSlot] = 0;
+        } else if (isPteMarker(pmd)) {
+          if ((zapFlags & ZAP_DROP_MARKER) !== 0 || vma.isAnonymous) tables.entries[pmdSlot] = 0;
+        } else {
+          tables.entries[pmdSlot] = 0;
+        }
+        continue;
+      }
+      splitHugePmd(mm, vma, pmdSlot, addr);
+    }
+    if (!isTableEntry(tables.entries[pmdSlot]!)) continue;
+    const base = tableIdOf(tables.entries[pmdSlot]!) * PTRS_PER_TABLE;
+    const first = tableIndex(addr, 12);
+    const count = (next - addr) / PAGE_SIZE;
+    for (let i = 0; i < count; i++) {
+      const slot = base + first + i;
+      const pte = tables.entries[slot]!;
+      if (pte === 0) continue;
+      if (ptePresent(pte)) {
+        if (pteSpecial(pte)) {
+          if ((zapFlags & ZAP_FILE_PAGES_ONLY) !== 0) continue;
+          tables.entries[slot] = 0;
+        } else {
+          const pfn = ptePfn(pte);
+          if ((zapFlags & ZAP_FILE_PAGES_ONLY) !== 0 && frames.has(frames.folioOf(pfn), 1 << 1 /* PG_ANON */)) continue;
+          if (pteDirty(pte)) frames.set(frames.folioOf(pfn), PG_DIRTY);
+          tables.entries[slot] = 0;
+          accountPteUnmap(mm, pfn);
+          zapped++;
+        }
+        installUffdWpMarkerIfNeeded(mm, vma, slot, pteUffdWp(pte), zapFlags);
+        continue;
+      }
+      // Non-present entries.
+      if (isPteMarker(pte)) {
+        if ((zapFlags & ZAP_DROP_MARKER) !== 0) {
+          tables.entries[slot] = 0;
+        } else if (isGuardPteMarker(pte) || isPoisonedPteMarker(pte)) {
+          // Guards and poison survive every zap but unmapping.
+        } else if (vma.isAnonymous) {
+          tables.entries[slot] = 0;
+        }
+        continue;
+      }
+      if ((zapFlags & ZAP_FILE_PAGES_ONLY) !== 0) continue;
+      if (isRealSwapEntry(pte)) {
+        mm.kernel.swap?.free(swpOffset(pte));
+      } else if (isDevicePrivateEntry(pte)) {
+        accountPteUnmap(mm, swpOffset(pte));
+      } else if (isMigrationEntry(pte)) {
+        // Nothing holds a mapping through a migration entry at rest.
+      }
+      tables.entries[slot] = 0;
+      installUffdWpMarkerIfNeeded(mm, vma, slot, pteSwpUffdWpAny(pte), zapFlags);
+    }
+  }
+  return zapped;
+}
+
+/**
+ * zap_install_uffd_wp_if_needed: on a file-backed VMA registered for
+ * uffd-wp, a protected entry leaves an uffd-wp marker behind so the
+ * protection survives the zap (anonymous memory has nothing to refault).
+ */
+function installUffdWpMarkerIfNeeded(mm: Mm, vma: Vma, slot: number, wasProtected: boolean, zapFlags: number): void {
+  if (!wasProtected || (zapFlags & ZAP_DROP_MARKER) !== 0) return;
+  if (vma.isAnonymous || (vma.flags & VM_UFFD_WP) === 0) return;
+  mm.kernel.tables.entries[slot] = makeUffdWpMarker();
+}
+
+/**
+ * free_pgd_range: frees page tables that only covered [start, end) — a
+ * table is released when its whole span lies within [floor, ceiling)
+ * (ceiling 0 = top of the address space), as the kernel does after munmap.
+ */
+export function freePgtables(mm: Mm, start: number, end: number, floor: number, ceiling: number): void {
+  const top = mm.geometry.taskSize + PAGE_SIZE;
+  const ceil = ceiling === 0 ? top : ceiling;
+  freeLevel(mm, start, end, floor, ceil, PMD_SHIFT);
+  freeLevel(mm, start, end, floor, ceil, PUD_SHIFT);
+  if (mm.geometry.levels === 5) freeLevel(mm, start, end, floor, ceil, 39);
+}
+
+/** Frees every table covering 2^shift bytes whose span lies inside [floor, ceiling) and intersects [start, end). */
+function freeLevel(mm: Mm, start: number, end: number, floor: number, ceiling: number, shift: number): void {
+  const tables = mm.kernel.tables;
+  const size = 2 ** shift;
+  let from = Math.floor(start / size) * size;
+  if (from < floor) from += size;
+  const lastEnd = Math.floor(ceiling / size) * size;
+  let to = Math.ceil(end / size) * size;
+  if (to > lastEnd) to = lastEnd;
+  for (let addr = from; addr < to; addr += size) {
+    const parentSlot = shift === PMD_SHIFT ? mm.pmdSlot(addr, false) : shift === PUD_SHIFT ? mm.pudSlot(addr, false) : mm.pgdSlot(addr);
+    if (parentSlot < 0) {
+      if (shift === PMD_SHIFT) addr = Math.floor(addr / PUD_SIZE) * PUD_SIZE + PUD_SIZE - size;
+      continue;
+    }
+    const entry = tables.entries[parentSlot]!;
+    if (!isTableEntry(entry)) continue;
+    const id = tableIdOf(entry);
+    if (shift !== PMD_SHIFT && !tableEmpty(mm, id)) continue;
+    clearPteTable(mm, id);
+    tables.entries[parentSlot] = 0;
+    tables.release(id);
+  }
+}
+
+function tableEmpty(mm: Mm, id: number): boolean {
+  const entries = mm.kernel.tables.entries;
+  const base = id * PTRS_PER_TABLE;
+  for (let i = 0; i < PTRS_PER_TABLE; i++) if (entries[base + i] !== 0) return false;
+  return true;
+}
+
+/** Table being freed must be empty of mappings; anything left is a bug in the zap. */
+function clearPteTable(mm: Mm, id: number): void {
+  const entries = mm.kernel.tables.entries;
+  const base = id * PTRS_PER_TABLE;
+  for (let i = 0; i < PTRS_PER_TABLE; i++) {
+    const e = entries[base + i]!;
+    if (e !== 0 && !isPteMarker(e)) throw new Error(`freeing a page table that still maps entry ${e.toString(16)}`);
+  }
+}

@@ -1,0 +1,192 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import {
+  buildRunner,
+  configHasSoftDirty,
+  kernelSupport,
+  PACKAGE_ROOT,
+  parseSwaps,
+  parseThpMode,
+  profileMismatches,
+  runLines,
+  runOnKernel,
+  ScenarioInputError,
+  translateScenario,
+  type KernelProfile,
+} from './index.js';
+
+const CORPUS = resolve(PACKAGE_ROOT, '..', '..', 'corpus');
+
+function listScenarios(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...listScenarios(p));
+    else if (e.name.endsWith('.json') && !e.name.endsWith('.kernel.json')) out.push(p);
+  }
+  return out.sort();
+}
+
+const support = process.platform === 'linux' ? kernelSupport() : { available: false, reason: 'not Linux' };
+const skipReason = support.available ? '' : ` (skipped: ${support.reason})`;
+
+describe('translation', () => {
+  it('translates every op into the line protocol', () => {
+    const t = translateScenario({
+      name: 'x',
+      arena_pages: 64,
+      ops: [
+        { op: 'mmap', page: 0, pages: 16, prot: 'rw', map: 'shared', backing: 'file', populate: true },
+        { op: 'write', page: 1, byte: 7 },
+        { op: 'read', page: 2, pages: 3 },
+        { op: 'madvise', page: 0, pages: 2, advice: 'guard_install' },
+        { op: 'uffd_open', features: ['wp_async'] },
+        { op: 'uffd_register', page: 0, pages: 4, modes: ['wp', 'missing'] },
+        { op: 'uffd_wp', page: 0, pages: 4, wp: true },
+        { op: 'scan', page: 0, pages: 16, flags: ['wp_matching'], category_mask: ['written'], return_mask: ['all'] },
+        { op: 'clear_soft_dirty' },
+      ],
+    });
+    expect(t).toEqual({
+      lines: [
+        'arena 64',
+        'mmap page=0 pages=16 prot=rw map=shared backing=file populate=1 hugetlb=0',
+        'write page=1 pages=1 byte=7',
+        'read page=2 pages=3',
+        'madvise page=0 pages=2 advice=guard_install',
+        'uffd_open features=wp_async',
+        'uffd_register page=0 pages=4 modes=wp,missing',
+        'uffd_wp page=0 pages=4 wp=1',
+        'scan size=96 flags=1 start=0 end=65536 mask=2 anyof=0 inverted=0 return=511 max_pages=0 vec_len=4096',
+        'clear_soft_dirty',
+        '',
+      ].join('\n'),
+    });
+  });
+
+  it('passes raw overrides as exact 64-bit values', () => {
+    const t = translateScenario({
+      name: 'raw',
+      arena_pages: 8,
+      ops: [
+        {
+          op: 'scan',
+          page: 0,
+          pages: 8,
+          raw: { flags: 2 ** 63, return_mask: 2 ** 62, start_byte_offset: -4096, end_byte_offset: 2 ** 63, vec: 0 },
+        },
+      ],
+    });
+    expect('lines' in t && t.lines.split('\n')[1]).toBe(
+      'scan size=96 flags=9223372036854775808 start=-4096 end=-9223372036854775808 mask=0 anyof=0 inverted=0 ' +
+        'return=4611686018427387904 max_pages=0 vec_len=4096 vec_null=1',
+    );
+  });
+
+  it('skips scenarios with simulator-only device ops', () => {
+    expect(translateScenario({ name: 'd', arena_pages: 8, ops: [{ op: 'dev_migrate', page: 0, pages: 1 }] })).toEqual({
+      skipped: 'op 0 (dev_migrate) is a simulator-only device op',
+    });
+  });
+
+  it('names the op index and field of bad input', () => {
+    expect(() => translateScenario({ name: 'b', arena_pages: 8, ops: [{ op: 'mmap', page: 0, pages: 4, prot: 'w' }] })).toThrow(
+      /op 0: field "prot"/,
+    );
+    expect(() => translateScenario({ name: 'b', arena_pages: 8, ops: [{ op: 'frob' }] })).toThrow(ScenarioInputError);
+    expect(() =>
+      translateScenario({ name: 'b', arena_pages: 8, ops: [{ op: 'scan', page: 0, pages: 1, return_mask: ['bogus'] }] }),
+    ).toThrow(/unknown category/);
+  });
+});
+
+describe('profile detection', () => {
+  it('parses sysfs and procfs formats', () => {
+    expect(parseThpMode('always [madvise] never\n')).toBe('madvise');
+    expect(parseThpMode('[always] madvise never')).toBe('always');
+    expect(parseThpMode('always madvise [never]')).toBe('never');
+    expect(parseSwaps('Filename\tType\tSize\tUsed\tPriority\n')).toEqual([]);
+    expect(parseSwaps('Filename\tType\n/dev/zram0  partition\t262140\t0\t-2\n')).toEqual(['/dev/zram0']);
+    expect(configHasSoftDirty('CONFIG_X=y\n# CONFIG_MEM_SOFT_DIRTY is not set\n')).toBe(false);
+    expect(configHasSoftDirty('CONFIG_MEM_SOFT_DIRTY=y\n')).toBe(true);
+  });
+
+  it('reports mismatches and unknown keys', () => {
+    const machine: KernelProfile = {
+      thp: 'madvise',
+      thp_zero_page: true,
+      soft_dirty: false,
+      swap: false,
+      hugetlb_pages: 0,
+      kernel: '6.18.44',
+    };
+    expect(profileMismatches(undefined, machine)).toEqual([]);
+    expect(profileMismatches({ thp: 'madvise', swap: false }, machine)).toEqual([]);
+    expect(profileMismatches({ soft_dirty: true }, machine)).toEqual([
+      'profile soft_dirty=true but the machine has false',
+    ]);
+    expect(profileMismatches({ numa: 2 }, machine)).toEqual(['unknown profile key "numa"']);
+  });
+});
+
+describe('runner binary', () => {
+  it.skipIf(process.platform !== 'linux')('builds with cc', () => {
+    const bin = buildRunner();
+    expect(existsSync(bin)).toBe(true);
+  });
+
+  it.skipIf(process.platform !== 'linux')('rejects malformed input with one line on stderr', () => {
+    const bin = buildRunner();
+    for (const input of ['mmap page=0\n', 'arena 8\nfrob page=0\n', 'arena 8\nmmap page=x pages=1\n', 'arena 8\nmmap page=0 pages=99\n']) {
+      const r = spawnSync(bin, [], { input, encoding: 'utf8' });
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+
+  it.skipIf(!support.available)(`runs a scenario${skipReason}`, () => {
+    expect(runLines('arena 16\nmmap page=0 pages=2 prot=rw\nread page=0 pages=3\n')).toEqual([
+      { op: 'mmap', ret: 0 },
+      { op: 'read', signal: 'SIGSEGV', page: 2, bytes: [0, 0] },
+    ]);
+    expect(runOnKernel({ name: 'u', arena_pages: 4, profile: { no_such_key: 1 }, ops: [] })).toEqual({
+      skipped: 'unknown profile key "no_such_key"',
+    });
+  });
+});
+
+describe('corpus recordings', () => {
+  const files = listScenarios(CORPUS);
+
+  it('has unique names and a recording next to every scenario', () => {
+    const names = new Set<string>();
+    for (const f of files) {
+      const s = JSON.parse(readFileSync(f, 'utf8')) as { name: string };
+      expect(names.has(s.name), `duplicate name ${s.name}`).toBe(false);
+      names.add(s.name);
+      expect(existsSync(f.replace(/\.json$/, '.kernel.json')), `${f} has no recording`).toBe(true);
+    }
+    expect(files.length).toBeGreaterThanOrEqual(80);
+  });
+
+  it.skipIf(!support.available)(`live kernel output equals every recording${skipReason}`, () => {
+    const drift: string[] = [];
+    const skipped: string[] = [];
+    for (const f of files) {
+      const scenario = JSON.parse(readFileSync(f, 'utf8')) as { name: string };
+      const recorded = JSON.parse(readFileSync(f.replace(/\.json$/, '.kernel.json'), 'utf8')) as unknown;
+      const r = runOnKernel(scenario);
+      const live = 'skipped' in r ? { name: scenario.name, skipped: r.skipped } : { name: scenario.name, results: r.results };
+      if ('skipped' in r) skipped.push(`${relative(CORPUS, f)}: ${r.skipped}`);
+      if (!isDeepStrictEqual(live, recorded)) drift.push(relative(CORPUS, f));
+    }
+    if (skipped.length > 0) console.warn(`${skipped.length} corpus scenarios skipped on this machine:\n  ${skipped.join('\n  ')}`);
+    console.info(`${files.length - skipped.length}/${files.length} corpus scenarios compared with the live kernel`);
+    expect(drift, 'scenarios whose live kernel output differs from the recording').toEqual([]);
+  });
+});
