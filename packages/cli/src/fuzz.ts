@@ -1,0 +1,224 @@
+// Differential fuzzing: fast-check generates scenarios (valid ones and ones
+// whose syscalls must fail: empty ranges, overlapping maps, unmapped ranges,
+// bad PAGEMAP_SCAN arguments), runs each on the simulator and on the kernel,
+// and shrinks the first mismatch to a minimal scenario.
+import fc from 'fast-check';
+import {
+  ADVICE_NAMES,
+  CATEGORY_NAMES,
+  PROT_NAMES,
+  SCAN_FLAG_NAMES,
+  firstDifference,
+  parseScenarioValue,
+  type AdviceName,
+  type OpName,
+  type OpResult,
+  type ResultDifference,
+  type Scenario,
+} from '@pagewalk/scenario';
+import type { KernelExecutor } from './kernel-executor.js';
+import type { SimulateScenario } from './conformance.js';
+
+export interface ScenarioArbitraryOptions {
+  /** Ops the generator may use (ops the simulator supports). */
+  ops: readonly OpName[];
+  /** madvise advice to use; all by default. */
+  advice?: readonly AdviceName[];
+  minArenaPages?: number;
+  maxArenaPages?: number;
+  maxOps?: number;
+}
+
+/** Upper bound of generated page numbers; ranges are clamped into the real arena afterwards. */
+const MAX_GENERATED_PAGES = 1024;
+
+/** A page range, mostly near page 0 so ops overlap (clamped into the arena by clampRanges). */
+const pageRange = fc.tuple(
+  fc.oneof({ weight: 4, arbitrary: fc.nat({ max: 63 }) }, { weight: 1, arbitrary: fc.nat({ max: MAX_GENERATED_PAGES - 1 }) }),
+  fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 16 }) }, { weight: 1, arbitrary: fc.nat({ max: MAX_GENERATED_PAGES }) }),
+).map(([page, pages]) => ({ page, pages }));
+
+const categoryList = fc.oneof(
+  { weight: 3, arbitrary: fc.constant([] as string[]) },
+  { weight: 1, arbitrary: fc.constant(['all']) },
+  { weight: 3, arbitrary: fc.subarray([...CATEGORY_NAMES], { maxLength: 3 }) },
+);
+
+/** Raw pm_scan_arg overrides, mostly invalid on purpose. */
+const scanRaw = fc.record(
+    {
+      size: fc.constantFrom(0, 95, 96, 97, 2 ** 63),
+      flags: fc.constantFrom(0, 1, 2, 3, 4, 2 ** 62),
+      start_byte_offset: fc.constantFrom(0, 1, 4095, -4096, 64 * 4096),
+      end_byte_offset: fc.constantFrom(0, 1, 4097, 8192, -1, 64 * 4096),
+      return_mask: fc.constantFrom(0, 0x1ff, 0x200, 2 ** 62),
+      category_mask: fc.constantFrom(0, 0x1ff, 0x400),
+    },
+    { requiredKeys: [] },
+  );
+
+function opArbitrary(name: OpName, advice: readonly AdviceName[]): fc.Arbitrary<Record<string, unknown>> {
+  const range = pageRange;
+  const withRange = (fields: Record<string, fc.Arbitrary<unknown>>) =>
+    fc.tuple(range, fc.record(fields)).map(([pageRange, rest]) => ({ op: name, ...pageRange, ...rest }));
+  switch (name) {
+    case 'mmap':
+      return fc
+        .tuple(
+          withRange({ prot: fc.constantFrom(...PROT_NAMES), map: fc.constantFrom('private', 'shared'), populate: fc.boolean() }),
+          // A hugetlbfs memfd is not modelled, so hugetlb goes with anonymous memory only.
+          fc.constantFrom({ backing: 'anon', hugetlb: false }, { backing: 'anon', hugetlb: false }, { backing: 'file', hugetlb: false }, { backing: 'anon', hugetlb: true }),
+        )
+        .map(([op, backing]) => ({ ...op, ...backing }));
+    case 'mprotect':
+      return withRange({ prot: fc.constantFrom(...PROT_NAMES) });
+    case 'madvise':
+      return withRange({ advice: fc.constantFrom(...advice) });
+    case 'write':
+      return withRange({ byte: fc.nat({ max: 255 }) });
+    case 'dev_write':
+      return withRange({ byte: fc.nat({ max: 255 }) });
+    case 'uffd_open':
+      return fc.record({ op: fc.constant(name), features: fc.subarray(['wp_async', 'wp_unpopulated']) });
+    case 'uffd_register':
+      return withRange({ modes: fc.subarray(['wp', 'missing']) });
+    case 'uffd_wp':
+      return withRange({ wp: fc.boolean() });
+    case 'clear_soft_dirty':
+      return fc.constant({ op: name });
+    case 'scan':
+      return fc
+        .tuple(
+          range,
+          fc.record(
+            {
+              flags: fc.subarray([...SCAN_FLAG_NAMES]),
+              category_mask: categoryList,
+              category_anyof_mask: categoryList,
+              category_inverted: categoryList,
+              return_mask: categoryList,
+              max_pages: fc.constantFrom(0, 0, 1, 3),
+              vec_len: fc.constantFrom(4096, 4096, 1, 2),
+            },
+            { requiredKeys: [] },
+          ),
+          fc.option(scanRaw, { freq: 5, nil: undefined }),
+        )
+        .map(([pageRange, rest, raw]) => ({ op: name, ...pageRange, ...rest, ...(raw === undefined ? {} : { raw }) }));
+    default:
+      return withRange({});
+  }
+}
+
+/** Ops and how often to pick them: mostly mappings and accesses, so later ops find something to act on. */
+const OP_WEIGHTS: Partial<Record<OpName, number>> = { mmap: 6, write: 5, read: 4, madvise: 4, mprotect: 2, munmap: 2, scan: 3, pagemap: 2 };
+
+/** Scenarios in a small arena (64..1024 pages) with ops from `options.ops`; every one passes parseScenario. */
+export function scenarioArbitrary(options: ScenarioArbitraryOptions): fc.Arbitrary<Scenario> {
+  const { ops, advice = ADVICE_NAMES, minArenaPages = 64, maxArenaPages = MAX_GENERATED_PAGES, maxOps = 24 } = options;
+  if (ops.length === 0) throw new Error('scenarioArbitrary needs at least one op');
+  // Arena and ops are drawn independently (no chain), so fast-check shrinks both.
+  return fc
+    .tuple(
+      fc.integer({ min: minArenaPages, max: maxArenaPages }),
+      fc.array(fc.oneof(...ops.map((name) => ({ weight: OP_WEIGHTS[name] ?? 1, arbitrary: opArbitrary(name, advice) }))), { minLength: 1, maxLength: maxOps }),
+    )
+    .map(([arenaPages, generated]) =>
+      // Parsing fills the defaults and field order of a scenario file, so a generated scenario equals its file.
+      parseScenarioValue({ name: 'fuzz', arena_pages: arenaPages, ops: clampRanges(generated, arenaPages) }, 'generated scenario'),
+    );
+}
+
+/** Moves every range into the arena: page modulo the arena size, pages cut at its end. */
+function clampRanges(ops: Record<string, unknown>[], arenaPages: number): Record<string, unknown>[] {
+  return ops.map((op) => {
+    if (typeof op.page !== 'number' || typeof op.pages !== 'number') return op;
+    const page = op.page % arenaPages;
+    return { ...op, page, pages: Math.min(op.pages, arenaPages - page) };
+  });
+}
+
+export interface FuzzMismatch {
+  scenario: Scenario;
+  difference: ResultDifference;
+  simulatorResults: OpResult[];
+  kernelResults: OpResult[];
+}
+
+export interface FuzzProgress {
+  phase: 'search' | 'shrink';
+  /** Scenarios generated so far (search) or shrink candidates tried (shrink). */
+  done: number;
+  total: number;
+}
+
+export interface FuzzOptions {
+  count: number;
+  seed: number;
+  ops: readonly OpName[];
+  advice?: readonly AdviceName[];
+  simulate: SimulateScenario;
+  kernel: KernelExecutor;
+  onProgress?: (progress: FuzzProgress) => void;
+}
+
+export interface FuzzReport {
+  /** Scenarios compared before the first mismatch (or all of them). */
+  runs: number;
+  /** Scenarios the kernel runner skipped or the simulator could not run. */
+  skipped: number;
+  /** Shrink steps that kept the mismatch. */
+  shrinks: number;
+  mismatch: FuzzMismatch | null;
+}
+
+/** Runs `count` random scenarios on both sides; the first mismatch is shrunk to a minimal scenario. */
+export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
+  let shrinking = false;
+  let tried = 0;
+  let skipped = 0;
+  let lastMismatch: FuzzMismatch | null = null;
+
+  const compare = async (scenario: Scenario): Promise<FuzzMismatch | null> => {
+    const simulatorResults = options.simulate(scenario);
+    // An op the simulator cannot run (a combination it does not model) makes the scenario incomparable.
+    const comparable = simulatorResults.every((result) => result.unsupported !== true);
+    const kernelRun = comparable ? await options.kernel.run(scenario) : { skipped: 'unsupported by the simulator' };
+    if ('skipped' in kernelRun) {
+      if (!shrinking) skipped++;
+      return null;
+    }
+    const difference = firstDifference(kernelRun.results, simulatorResults);
+    return difference === null ? null : { scenario, difference, simulatorResults, kernelResults: kernelRun.results };
+  };
+
+  const arbitrary = scenarioArbitrary(options.advice === undefined ? { ops: options.ops } : { ops: options.ops, advice: options.advice });
+  const property = fc.asyncProperty(arbitrary, async (scenario) => {
+    tried++;
+    options.onProgress?.({ phase: shrinking ? 'shrink' : 'search', done: tried, total: shrinking ? 0 : options.count });
+    const mismatch = await compare(scenario);
+    if (mismatch === null) return true;
+    if (!shrinking) {
+      shrinking = true;
+      tried = 0;
+    }
+    lastMismatch = mismatch;
+    return false;
+  });
+
+  const details = await fc.check(property, { numRuns: options.count, seed: options.seed, endOnFailure: false });
+  let mismatch = details.failed && details.counterexample !== null ? await compare(details.counterexample[0]) : null;
+  if (mismatch !== null) {
+    // Ops after the first difference cannot change it: drop them (and keep the cut only if it still differs).
+    const { scenario, difference } = mismatch;
+    if (difference.opIndex + 1 < scenario.ops.length) {
+      mismatch = (await compare({ ...scenario, ops: scenario.ops.slice(0, difference.opIndex + 1) })) ?? mismatch;
+    }
+  }
+  return {
+    runs: details.numRuns,
+    skipped,
+    shrinks: details.numShrinks,
+    mismatch: mismatch ?? (details.failed ? lastMismatch : null),
+  };
+}

@@ -1,0 +1,61 @@
+// The --help text of every command.
+
+export const MAIN_HELP = `usage: pagewalk <command> [options]
+
+Simulates the Linux memory manager (Linux 6.18) and checks it against the
+real kernel, using scenario files (shared/conformance/SCENARIO.md).
+
+commands:
+  run FILE...        run scenarios on the simulator, one JSON line per file
+  demo [--json]      a guided tour of the simulator, step by step
+  conform PATH...    run scenarios on the simulator and the kernel, show differences
+  fuzz               differential fuzzing of the simulator against the kernel
+  help [COMMAND]     show help (also: pagewalk COMMAND --help)
+`;
+
+export const COMMAND_HELP: Record<string, string> = {
+  run: `usage: pagewalk run FILE...
+
+Runs each scenario on the simulator and prints one JSON object per file on its
+own line: {"name": ..., "results": [...]}, or {"name": ..., "skipped": reason}
+when the scenario's profile has a key this version does not know. Ops whose
+feature package is not installed give {"op": ..., "unsupported": true}.
+Every file is validated before any runs; a bad file is a one-line error.
+`,
+  demo: `usage: pagewalk demo [--json]
+
+A guided tour: maps memory, writes and reads it, makes it read-only and takes a
+SIGSEGV, uses a transparent huge page, and (when their feature packages are
+installed) guard pages, userfaultfd write-protect, PAGEMAP_SCAN and device
+migration. Each step is a table of ops, results and explanations.
+
+options:
+  --json   print the steps and results as one JSON object
+`,
+  conform: `usage: pagewalk conform PATH...
+
+Runs each scenario on the simulator and on this machine's kernel and shows the
+first op where they differ. PATH may be a directory: it is searched for *.json
+(recorded *.kernel.json files are ignored). Scenarios with device ops are
+checked against the "expect" of their ops instead of the kernel. A scenario with
+"known_failing" is reported separately. Ends with
+"conformance: N/M scenarios match the kernel"; exit status 1 when a scenario
+that is not known to fail differs.
+`,
+  fuzz: `usage: pagewalk fuzz [--count N] [--seed S] [--out DIR]
+
+Generates random scenarios (small arenas, ops the simulator supports, valid and
+invalid arguments), runs each on the simulator and the kernel, and shrinks the
+first mismatch to a minimal scenario written to DIR. Exit status 0 when nothing
+differs.
+
+options:
+  --count N   scenarios to try (default 100)
+  --seed S    random seed, to reproduce a run (default: chosen and printed)
+  --out DIR   where a shrunk mismatch is written (default fuzz-failures)
+`,
+  help: `usage: pagewalk help [COMMAND]
+
+Shows the help of pagewalk or of one command.
+`,
+};

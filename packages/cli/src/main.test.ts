@@ -1,0 +1,106 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { fakeKernel, runCli, writeFiles } from './test-support.js';
+
+const GOOD = {
+  name: 'touch',
+  arena_pages: 64,
+  ops: [
+    { op: 'mmap', page: 0, pages: 4, prot: 'rw' },
+    { op: 'write', page: 0, pages: 2, byte: 7 },
+    { op: 'read', page: 0, pages: 3 },
+    { op: 'mprotect', page: 0, pages: 4, prot: 'r' },
+    { op: 'write', page: 1, byte: 1 },
+    { op: 'munmap', page: 0, pages: 0 },
+  ],
+};
+
+/** Every misuse ends in exactly one stderr line, a non-zero status and no stack trace. */
+function expectOneLineError(run: { status: number; stderr: string }, pattern: RegExp | string): void {
+  expect(run.status).not.toBe(0);
+  const lines = run.stderr.split('\n').filter((line) => line !== '');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^pagewalk: /);
+  expect(run.stderr).not.toMatch(/\n\s+at /);
+  expect(run.stderr).not.toContain('(internal error)');
+  if (typeof pattern === 'string') expect(lines[0]).toContain(pattern);
+  else expect(lines[0]).toMatch(pattern);
+}
+
+describe('pagewalk misuse', () => {
+  const directory = writeFiles({
+    'good.json': GOOD,
+    'broken.json': '{"name": "x", "arena_pages": ',
+    'bad-field.json': { ...GOOD, ops: [{ op: 'madvise', page: 0, pages: 1, advice: 'dontneeed' }] },
+    'not-object.json': '[1, 2]',
+  });
+  const at = (name: string) => join(directory, name);
+
+  it.each([
+    [[], 'missing command'],
+    [['frobnicate'], 'unknown command "frobnicate"'],
+    [['--frobnicate'], 'unknown option "--frobnicate"'],
+    [['run'], '"pagewalk run" needs at least one scenario file'],
+    [['run', '--json', 'x.json'], 'unknown option "--json" for "pagewalk run"'],
+    [['run', '-x'], 'unknown option "-x"'],
+    [['run', '/nonexistent/scenario.json'], '/nonexistent/scenario.json: no such file or directory'],
+    [['demo', 'extra'], '"pagewalk demo" takes no arguments'],
+    [['demo', '--json=yes'], 'option "--json" takes no value'],
+    [['conform'], '"pagewalk conform" needs at least one scenario file or directory'],
+    [['fuzz', '--count'], 'option "--count" needs a value'],
+    [['fuzz', '--count', 'many'], 'option "--count" must be an integer'],
+    [['fuzz', '--count', '0'], 'option "--count" must be an integer from 1'],
+    [['fuzz', '--seed', '1.5'], 'option "--seed" must be an integer'],
+    [['help', 'frobnicate'], 'unknown command "frobnicate"'],
+    [['help', 'run', 'demo'], 'takes at most one command name'],
+  ])('pagewalk %j', async (argv, message) => {
+    expectOneLineError(await runCli(argv), message);
+  });
+
+  it('reports malformed JSON, a bad field and a non-object in one line naming the file', async () => {
+    expectOneLineError(await runCli(['run', at('broken.json')]), new RegExp(`^pagewalk: ${at('broken.json')}: invalid JSON: `));
+    expectOneLineError(await runCli(['run', at('bad-field.json')]), `${at('bad-field.json')}: op 0 (madvise): field "advice": unknown advice "dontneeed"`);
+    expectOneLineError(await runCli(['run', at('not-object.json')]), 'a scenario must be a JSON object');
+  });
+
+  it('validates every file before running any', async () => {
+    const run = await runCli(['run', at('good.json'), at('bad-field.json')]);
+    expectOneLineError(run, 'dontneeed');
+    expect(run.stdout).toBe('');
+  });
+
+  it('rejects a directory for run but not for conform', async () => {
+    expectOneLineError(await runCli(['run', directory]), 'is a directory');
+  });
+
+  it('gives a clear error when the kernel is unavailable', async () => {
+    expectOneLineError(await runCli(['fuzz', '--count', '1'], { kernel: fakeKernel(() => [], false), features: [] }), 'the real kernel cannot run scenarios here: fake kernel is switched off');
+    expectOneLineError(await runCli(['conform', at('good.json')], { kernel: fakeKernel(() => [], false), features: [] }), 'the real kernel cannot run scenarios here');
+  });
+
+  it('prints one line marked as an internal error for a bug, with exit status 2', async () => {
+    const kernel = fakeKernel(() => {
+      throw new TypeError('boom\nsecond line');
+    });
+    const run = await runCli(['conform', at('good.json')], { kernel, features: [] });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe('pagewalk: boom (internal error)\n');
+  });
+});
+
+describe('pagewalk --help', () => {
+  it.each([[['--help']], [['-h']], [['help']]])('%j prints the command list', async (argv) => {
+    const run = await runCli(argv);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('usage: pagewalk <command>');
+    for (const command of ['run', 'demo', 'conform', 'fuzz']) expect(run.stdout).toContain(`  ${command}`);
+  });
+
+  it.each(['run', 'demo', 'conform', 'fuzz'])('pagewalk %s --help and pagewalk help %s', async (command) => {
+    const viaOption = await runCli([command, '--help']);
+    const viaHelp = await runCli(['help', command]);
+    expect(viaOption.status).toBe(0);
+    expect(viaOption.stdout).toMatch(new RegExp(`^usage: pagewalk ${command}`));
+    expect(viaHelp.stdout).toBe(viaOption.stdout);
+  });
+});

@@ -1,0 +1,252 @@
+// The pagewalk command line. main() never throws: a user error is one line
+// `pagewalk: <message>` with a non-zero exit status, and an internal bug is
+// one line too, marked "(internal error)", with exit status 2.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ADVICE_NAMES, DEVICE_OP_NAMES, ScenarioError, canonicalResults, skipReason, type OpName, type Scenario } from '@pagewalk/scenario';
+import { CliError, UsageError } from './cli-error.js';
+import { checkScenario, formatDifference, type SimulateScenario } from './conformance.js';
+import { ADVICE_VALUES } from './core-op-handlers.js';
+import { formatDemo, runDemo } from './demo.js';
+import { loadScenarioFeatures } from './feature-loader.js';
+import { runFuzz } from './fuzz.js';
+import { COMMAND_HELP, MAIN_HELP } from './help-text.js';
+import { loadKernelExecutor, type KernelExecutor } from './kernel-executor.js';
+import { integerOption, parseArguments, stringOption, type ParsedArguments } from './parse-arguments.js';
+import { createProgress } from './progress.js';
+import { readScenarioFiles } from './scenario-files.js';
+import { createScenarioSession, runScenario, type ScenarioFeature } from './scenario-session.js';
+
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** Whether stdout is a terminal (progress bars instead of progress lines). */
+  isTty: boolean;
+}
+
+/** What main() runs against; tests inject fakes. */
+export interface CliDependencies {
+  /** Feature adapters; loaded from the installed feature packages by default. */
+  features?: readonly ScenarioFeature[];
+  /** The real-kernel executor; @pagewalk/kernel-runner by default. */
+  kernel?: KernelExecutor;
+}
+
+export const processIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  isTty: process.stdout.isTTY === true,
+};
+
+interface CommandContext {
+  io: CliIo;
+  features(): Promise<readonly ScenarioFeature[]>;
+  kernel(): Promise<KernelExecutor>;
+}
+
+type Command = (parsed: ParsedArguments, context: CommandContext) => Promise<number>;
+
+function simulatorFor(features: readonly ScenarioFeature[]): SimulateScenario {
+  return (scenario) => runScenario(scenario, { features }).results;
+}
+
+function requireFiles(parsed: ParsedArguments, command: string, what: string): string[] {
+  if (parsed.positionals.length === 0) throw new UsageError(`"pagewalk ${command}" needs at least one ${what} (see pagewalk ${command} --help)`);
+  return parsed.positionals;
+}
+
+function requireNoPositionals(parsed: ParsedArguments, command: string): void {
+  const [first] = parsed.positionals;
+  if (first !== undefined) throw new UsageError(`"pagewalk ${command}" takes no arguments, got "${first}"`);
+}
+
+async function requireKernel(context: CommandContext): Promise<KernelExecutor> {
+  const kernel = await context.kernel();
+  const support = kernel.support();
+  if (!support.available) throw new CliError(`the real kernel cannot run scenarios here: ${support.reason ?? 'no reason given'}`);
+  return kernel;
+}
+
+const runCommand: Command = async (parsed, context) => {
+  const files = readScenarioFiles(requireFiles(parsed, 'run', 'scenario file'), { allowDirectories: false });
+  const simulate = simulatorFor(await context.features());
+  for (const { scenario } of files) {
+    const reason = skipReason(scenario);
+    const line = reason === null ? { name: scenario.name, results: canonicalResults(simulate(scenario)) } : { name: scenario.name, skipped: reason };
+    context.io.stdout(`${JSON.stringify(line)}\n`);
+  }
+  return 0;
+};
+
+const demoCommand: Command = async (parsed, context) => {
+  requireNoPositionals(parsed, 'demo');
+  const steps = runDemo(await context.features());
+  context.io.stdout(parsed.options.has('json') ? `${JSON.stringify({ demo: steps })}\n` : formatDemo(steps));
+  return 0;
+};
+
+const conformCommand: Command = async (parsed, context) => {
+  const files = readScenarioFiles(requireFiles(parsed, 'conform', 'scenario file or directory'), { allowDirectories: true });
+  if (files.length === 0) throw new CliError(`no scenario files found under ${parsed.positionals.join(' ')}`);
+  const needsKernel = files.some(({ scenario }) => skipReason(scenario) === null && !scenario.ops.some((op) => (DEVICE_OP_NAMES as readonly string[]).includes(op.op)));
+  const kernel = needsKernel ? await requireKernel(context) : await context.kernel();
+  const simulate = simulatorFor(await context.features());
+  const { io } = context;
+  let matches = 0;
+  let unexpected = 0;
+  const skipped: string[] = [];
+  const knownFailing: string[] = [];
+  for (const { path, scenario } of files) {
+    let outcome: Awaited<ReturnType<typeof checkScenario>>;
+    try {
+      outcome = await checkScenario(scenario, simulate, kernel);
+    } catch (error) {
+      if (error instanceof CliError) throw new CliError(`${path}: ${error.message}`, error.exitCode);
+      throw error;
+    }
+    const known = scenario.known_failing;
+    switch (outcome.status) {
+      case 'skipped':
+        skipped.push(`${path}: ${outcome.reason}`);
+        io.stdout(`SKIP   ${path}: ${outcome.reason}\n`);
+        break;
+      case 'match':
+        matches++;
+        io.stdout(`ok     ${path}${outcome.against === 'expectations' ? ' (device ops: checked against "expect")' : ''}${known === undefined ? '' : ` (marked known_failing but matches: "${known}")`}\n`);
+        break;
+      case 'mismatch': {
+        const lines = formatDifference(outcome.difference).map((line) => `       ${line}\n`).join('');
+        if (known !== undefined) {
+          knownFailing.push(`${path}: ${known}`);
+          io.stdout(`KNOWN  ${path}: known failing: ${known}\n${lines}`);
+        } else {
+          unexpected++;
+          io.stdout(`FAIL   ${path}\n${lines}`);
+        }
+        break;
+      }
+    }
+  }
+  io.stdout('\n');
+  if (skipped.length > 0) io.stdout(`skipped (${skipped.length}, not counted as matches):\n${skipped.map((line) => `  ${line}\n`).join('')}`);
+  if (knownFailing.length > 0) io.stdout(`known failing (${knownFailing.length}):\n${knownFailing.map((line) => `  ${line}\n`).join('')}`);
+  io.stdout(`conformance: ${matches}/${files.length} scenarios match the kernel\n`);
+  return unexpected > 0 ? 1 : 0;
+};
+
+const fuzzCommand: Command = async (parsed, context) => {
+  requireNoPositionals(parsed, 'fuzz');
+  const count = integerOption(parsed, 'count', 100, 1, 1_000_000);
+  const seed = integerOption(parsed, 'seed', Date.now() % 2 ** 31, -(2 ** 31), 2 ** 31 - 1);
+  const outDirectory = stringOption(parsed, 'out') ?? 'fuzz-failures';
+  const kernel = await requireKernel(context);
+  const features = await context.features();
+  const probe = createScenarioSession({ arena_pages: 1 }, { features });
+  const ops = (['mmap', 'munmap', 'mprotect', 'madvise', 'mlock', 'munlock', 'write', 'read', 'clear_soft_dirty', 'scan', 'pagemap', 'uffd_open', 'uffd_register', 'uffd_unregister', 'uffd_wp'] as OpName[]).filter(
+    (name) => probe.supports(name),
+  );
+  // Guard advice without the guard feature is EINVAL by design (a kernel without it); fuzz it only when modelled.
+  const advice = ADVICE_NAMES.filter((name) => !name.startsWith('guard_') || probe.kernel.madviseBehaviors.has(ADVICE_VALUES[name]));
+  const { io } = context;
+  io.stdout(`fuzz: ${count} scenarios, seed ${seed}, ops: ${ops.join(' ')}\n`);
+  const progress = createProgress(io.stdout, io.isTty);
+  let shrinkAnnounced = false;
+  const report = await runFuzz({
+    count,
+    seed,
+    ops,
+    advice,
+    simulate: simulatorFor(features),
+    kernel,
+    onProgress: ({ phase, done, total }) => {
+      if (phase === 'shrink' && !shrinkAnnounced) {
+        shrinkAnnounced = true;
+        progress.note('fuzz: mismatch found, shrinking it');
+      }
+      progress.update(done, total, phase === 'search' ? 'fuzz' : 'shrink (candidates tried)');
+    },
+  });
+  progress.finish();
+  if (report.mismatch === null) {
+    io.stdout(`fuzz: ${report.runs} scenarios, no mismatch${report.skipped > 0 ? ` (${report.skipped} skipped by the kernel runner)` : ''}\n`);
+    return 0;
+  }
+  const { mismatch } = report;
+  const scenario: Scenario = { ...mismatch.scenario, name: `fuzz-seed-${seed}` };
+  mkdirSync(outDirectory, { recursive: true });
+  const file = join(outDirectory, `fuzz-seed-${seed}.json`);
+  writeFileSync(file, `${JSON.stringify(scenario, null, 2)}\n`);
+  const difference = formatDifference({
+    ...mismatch.difference,
+    op: scenario.ops[mismatch.difference.opIndex],
+    reference: 'kernel',
+    referenceResult: mismatch.kernelResults[mismatch.difference.opIndex],
+    simulatorResult: mismatch.simulatorResults[mismatch.difference.opIndex],
+  });
+  io.stdout(`fuzz: mismatch after ${report.runs} scenarios, shrunk in ${report.shrinks} steps to ${scenario.ops.length} ops: ${file}\n${difference.map((line) => `  ${line}\n`).join('')}`);
+  return 1;
+};
+
+const COMMANDS: Record<string, { run: Command; options: Record<string, { value?: boolean }> }> = {
+  run: { run: runCommand, options: {} },
+  demo: { run: demoCommand, options: { json: {} } },
+  conform: { run: conformCommand, options: {} },
+  fuzz: { run: fuzzCommand, options: { count: { value: true }, seed: { value: true }, out: { value: true } } },
+};
+
+function helpFor(name: string | undefined): string {
+  if (name === undefined) return MAIN_HELP;
+  const text = COMMAND_HELP[name];
+  if (text === undefined) throw new UsageError(`unknown command "${name}" (see pagewalk --help)`);
+  return text;
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split('\n')[0] ?? '';
+}
+
+/** Runs the CLI with these arguments (without `node` and the script); resolves to the exit status. */
+export async function main(argv: readonly string[], io: CliIo = processIo, dependencies: CliDependencies = {}): Promise<number> {
+  let featuresPromise: Promise<readonly ScenarioFeature[]> | undefined;
+  let kernelPromise: Promise<KernelExecutor> | undefined;
+  const context: CommandContext = {
+    io,
+    features: () => (featuresPromise ??= dependencies.features !== undefined ? Promise.resolve(dependencies.features) : loadScenarioFeatures()),
+    kernel: () => (kernelPromise ??= dependencies.kernel !== undefined ? Promise.resolve(dependencies.kernel) : loadKernelExecutor()),
+  };
+  try {
+    const [name, ...rest] = argv;
+    if (name === undefined) throw new UsageError('missing command (see pagewalk --help)');
+    if (name === '--help' || name === '-h') {
+      io.stdout(MAIN_HELP);
+      return 0;
+    }
+    if (name === 'help') {
+      if (rest.length > 1) throw new UsageError('"pagewalk help" takes at most one command name');
+      io.stdout(helpFor(rest[0]));
+      return 0;
+    }
+    const command = COMMANDS[name];
+    if (command === undefined) {
+      throw new UsageError(name.startsWith('-') ? `unknown option "${name}" (see pagewalk --help)` : `unknown command "${name}" (see pagewalk --help)`);
+    }
+    const parsed = parseArguments(name, rest, command.options);
+    if (parsed.options.has('help')) {
+      io.stdout(helpFor(name));
+      return 0;
+    }
+    return await command.run(parsed, context);
+  } catch (error) {
+    if (error instanceof CliError) {
+      io.stderr(`pagewalk: ${firstLine(error)}\n`);
+      return error.exitCode;
+    }
+    if (error instanceof ScenarioError) {
+      io.stderr(`pagewalk: ${firstLine(error)}\n`);
+      return 1;
+    }
+    io.stderr(`pagewalk: ${firstLine(error)} (internal error)\n`);
+    return 2;
+  }
+}

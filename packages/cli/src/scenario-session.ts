@@ -1,0 +1,141 @@
+// Runs scenario ops on the simulator. Each op name is dispatched through one
+// table of handlers: the core handlers below plus whatever the loaded feature
+// adapters add (scan, pagemap, uffd_*, dev_*). An op with no handler gives
+// `{"op": ..., "unsupported": true}`, exactly as the format allows.
+import { createKernel, type Feature, type Kernel, type KernelProfile, type Mm } from '@pagewalk/core-walk';
+import type { OpName, OpResult, Scenario, ScenarioOp, UffdFault } from '@pagewalk/scenario';
+import { CORE_OP_HANDLERS } from './core-op-handlers.js';
+
+export const PAGE_SIZE = 4096;
+/** Byte address of the arena's page 0: 1 GiB aligned, in the upper user half like the kernel's mmap base. */
+export const DEFAULT_ARENA_BASE = 0x7e00_0000_0000;
+
+export type SimulatedKernel = Kernel;
+export type SimulatedMm = Mm;
+/** A feature plugin handed to `createKernel({ features })`. */
+export type KernelFeature = Feature;
+
+/** What an op handler sees. */
+export interface ScenarioContext {
+  readonly kernel: SimulatedKernel;
+  readonly mm: SimulatedMm;
+  /** Byte address of page 0 of the arena. */
+  readonly arenaBase: number;
+  readonly arenaPages: number;
+  /** Byte address of an arena page. */
+  addressOf(page: number): number;
+  /** Arena page of a byte address (inverse of addressOf; may be fractional for unaligned addresses). */
+  pageOf(address: number): number;
+  /** Lists a userfaultfd fault the runner's handler answered; it lands in the current op's `uffd`. */
+  recordUffdFault(fault: UffdFault): void;
+  /** Per-scenario state of feature adapters (for example the one userfaultfd), keyed by feature name. */
+  readonly featureState: Map<string, unknown>;
+}
+
+/** Executes one op and returns its result (without `uffd`: the session adds recorded faults). */
+export type ScenarioOpHandler = (op: ScenarioOp, context: ScenarioContext) => OpResult;
+
+/**
+ * A feature's part of the scenario executor: the kernel plugins it needs and
+ * the handlers of the ops it implements.
+ */
+export interface ScenarioFeature {
+  /** Package directory name, e.g. "pagemap-scan". */
+  readonly name: string;
+  /** Plugins passed to createKernel({ features }). */
+  readonly kernelFeatures?: readonly KernelFeature[];
+  readonly ops?: Partial<Record<OpName, ScenarioOpHandler>>;
+}
+
+export interface ScenarioSessionOptions {
+  /** Feature adapters to enable (see loadScenarioFeatures); none by default. */
+  features?: readonly ScenarioFeature[];
+  /** Byte address of page 0; must be 1 GiB aligned. */
+  arenaBase?: number;
+}
+
+/**
+ * The simulator configuration for a scenario's profile: the keys it sets,
+ * over the core's default (this machine). Unknown keys are the caller's
+ * business (see skipReason).
+ */
+export function kernelProfileOf(profile: Scenario['profile']): Partial<KernelProfile> {
+  const overrides: { -readonly [Key in keyof KernelProfile]?: KernelProfile[Key] } = {};
+  if (profile?.thp !== undefined) overrides.thp = profile.thp;
+  if (profile?.thp_zero_page !== undefined) overrides.thpZeroPage = profile.thp_zero_page;
+  if (profile?.soft_dirty !== undefined) overrides.softDirty = profile.soft_dirty;
+  if (profile?.swap !== undefined) overrides.swap = profile.swap;
+  if (profile?.hugetlb_pages !== undefined) overrides.hugetlbPages = profile.hugetlb_pages;
+  return overrides;
+}
+
+/** One simulated process running a scenario op by op. */
+export interface ScenarioSession {
+  readonly kernel: SimulatedKernel;
+  readonly mm: SimulatedMm;
+  readonly arenaBase: number;
+  /** Whether the simulator has a handler for this op. */
+  supports(op: OpName): boolean;
+  execute(op: ScenarioOp): OpResult;
+}
+
+export function createScenarioSession(scenario: Pick<Scenario, 'arena_pages' | 'profile'>, options: ScenarioSessionOptions = {}): ScenarioSession {
+  const arenaBase = options.arenaBase ?? DEFAULT_ARENA_BASE;
+  if (arenaBase % 2 ** 30 !== 0) throw new RangeError(`arenaBase ${arenaBase} is not 1 GiB aligned`);
+  const features = options.features ?? [];
+  const kernel = createKernel({
+    profile: kernelProfileOf(scenario.profile),
+    features: features.flatMap((feature) => feature.kernelFeatures ?? []),
+  });
+  const mm = kernel.createMm();
+  const handlers: Partial<Record<OpName, ScenarioOpHandler>> = { ...CORE_OP_HANDLERS };
+  for (const feature of features) Object.assign(handlers, feature.ops);
+
+  let faults: UffdFault[] = [];
+  const context: ScenarioContext = {
+    kernel,
+    mm,
+    arenaBase,
+    arenaPages: scenario.arena_pages,
+    addressOf: (page) => arenaBase + page * PAGE_SIZE,
+    pageOf: (address) => (address - arenaBase) / PAGE_SIZE,
+    recordUffdFault: (fault) => {
+      faults.push(fault);
+    },
+    featureState: new Map(),
+  };
+
+  return {
+    kernel,
+    mm,
+    arenaBase,
+    supports: (op) => handlers[op] !== undefined,
+    execute(op) {
+      const handler = handlers[op.op];
+      if (handler === undefined) return { op: op.op, unsupported: true };
+      faults = [];
+      const result = handler(op, context);
+      return faults.length > 0 ? { ...result, uffd: faults } : result;
+    },
+  };
+}
+
+export interface ScenarioRun {
+  results: OpResult[];
+  mm: SimulatedMm;
+  kernel: SimulatedKernel;
+  /** Byte address of the arena's page 0 (1 GiB aligned). */
+  arenaBase: number;
+}
+
+/**
+ * Runs a parsed scenario on the simulator and returns its results together
+ * with the simulated kernel and process, so a program can set up state with a
+ * scenario and then walk it with its own walker. Unknown profile keys are not
+ * checked here; callers that must skip such scenarios use skipReason first.
+ */
+export function runScenario(scenario: Pick<Scenario, 'arena_pages' | 'profile' | 'ops'>, options: ScenarioSessionOptions = {}): ScenarioRun {
+  const session = createScenarioSession(scenario, options);
+  const results = scenario.ops.map((op) => session.execute(op));
+  return { results, mm: session.mm, kernel: session.kernel, arenaBase: session.arenaBase };
+}

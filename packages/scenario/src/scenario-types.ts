@@ -1,0 +1,208 @@
+// The typed model of a scenario file and of its results (SCENARIO.md,
+// version 1). Field names keep the file's snake_case spelling so that a parsed
+// scenario serialises back to the same JSON.
+import type {
+  AdviceName,
+  BackingName,
+  CategoryMaskName,
+  CategoryName,
+  DeviceSnapshotName,
+  MapName,
+  OpName,
+  PagemapFlagName,
+  ProtName,
+  ScanFlagName,
+  ScanRawFieldName,
+  SignalName,
+  ThpModeName,
+  UffdFaultFlagName,
+  UffdFeatureName,
+  UffdModeName,
+} from './names.js';
+
+/** The kernel configuration a scenario assumes. Unknown keys are kept: they make the scenario skipped. */
+export interface ScenarioProfile {
+  thp?: ThpModeName;
+  thp_zero_page?: boolean;
+  soft_dirty?: boolean;
+  swap?: boolean;
+  hugetlb_pages?: number;
+  readonly [unknownKey: string]: unknown;
+}
+
+export interface Scenario {
+  name: string;
+  arena_pages: number;
+  profile?: ScenarioProfile;
+  /** Extension: the scenario is known not to match the kernel yet, for this reason. */
+  known_failing?: string;
+  ops: ScenarioOp[];
+}
+
+interface OpCommon {
+  /** Expected result (or the fields of it to check); device ops carry these. */
+  expect?: ExpectedResult;
+}
+
+/** A page range relative to the arena base. */
+export interface PageRange {
+  page: number;
+  pages: number;
+}
+
+export interface MmapOp extends OpCommon, PageRange {
+  op: 'mmap';
+  prot: ProtName;
+  map: MapName;
+  backing: BackingName;
+  populate: boolean;
+  hugetlb: boolean;
+}
+export interface MunmapOp extends OpCommon, PageRange {
+  op: 'munmap';
+}
+export interface MprotectOp extends OpCommon, PageRange {
+  op: 'mprotect';
+  prot: ProtName;
+}
+export interface MadviseOp extends OpCommon, PageRange {
+  op: 'madvise';
+  advice: AdviceName;
+}
+export interface MlockOp extends OpCommon, PageRange {
+  op: 'mlock';
+}
+export interface MunlockOp extends OpCommon, PageRange {
+  op: 'munlock';
+}
+export interface WriteOp extends OpCommon, PageRange {
+  op: 'write';
+  byte: number;
+}
+export interface ReadOp extends OpCommon, PageRange {
+  op: 'read';
+}
+export interface UffdOpenOp extends OpCommon {
+  op: 'uffd_open';
+  features: UffdFeatureName[];
+}
+export interface UffdRegisterOp extends OpCommon, PageRange {
+  op: 'uffd_register';
+  modes: UffdModeName[];
+}
+export interface UffdUnregisterOp extends OpCommon, PageRange {
+  op: 'uffd_unregister';
+}
+export interface UffdWpOp extends OpCommon, PageRange {
+  op: 'uffd_wp';
+  wp: boolean;
+}
+/** Numeric overrides of pm_scan_arg fields; exact doubles, offsets may be negative. */
+export type ScanRawFields = Partial<Record<ScanRawFieldName, number>>;
+export interface ScanOp extends OpCommon, PageRange {
+  op: 'scan';
+  flags: ScanFlagName[];
+  category_mask: CategoryMaskName[];
+  category_anyof_mask: CategoryMaskName[];
+  category_inverted: CategoryMaskName[];
+  return_mask: CategoryMaskName[];
+  max_pages: number;
+  vec_len: number;
+  raw?: ScanRawFields;
+}
+export interface PagemapOp extends OpCommon, PageRange {
+  op: 'pagemap';
+}
+export interface ClearSoftDirtyOp extends OpCommon {
+  op: 'clear_soft_dirty';
+}
+export interface DevMigrateOp extends OpCommon, PageRange {
+  op: 'dev_migrate';
+}
+export interface DevMigrateBackOp extends OpCommon, PageRange {
+  op: 'dev_migrate_back';
+}
+export interface DevReadOp extends OpCommon, PageRange {
+  op: 'dev_read';
+}
+export interface DevWriteOp extends OpCommon, PageRange {
+  op: 'dev_write';
+  byte: number;
+}
+export interface DevSnapshotOp extends OpCommon, PageRange {
+  op: 'dev_snapshot';
+}
+
+export type ScenarioOp =
+  | MmapOp
+  | MunmapOp
+  | MprotectOp
+  | MadviseOp
+  | MlockOp
+  | MunlockOp
+  | WriteOp
+  | ReadOp
+  | UffdOpenOp
+  | UffdRegisterOp
+  | UffdUnregisterOp
+  | UffdWpOp
+  | ScanOp
+  | PagemapOp
+  | ClearSoftDirtyOp
+  | DevMigrateOp
+  | DevMigrateBackOp
+  | DevReadOp
+  | DevWriteOp
+  | DevSnapshotOp;
+
+/** The op of a given name. */
+export type ScenarioOpOf<Name extends OpName> = Extract<ScenarioOp, { op: Name }>;
+
+/** One handled userfaultfd fault in a result. */
+export interface UffdFault {
+  page: number;
+  flags: UffdFaultFlagName[];
+}
+
+/** `[start, end, categories]`, bounds in pages relative to the arena base. */
+export type ScanRegion = [start: number, end: number, categories: CategoryName[]];
+
+/**
+ * One op's result. Every result has `op` and then `ret` (with `errno` when
+ * it is -1), or `signal` + `page`, or `unsupported: true` when the runner
+ * cannot execute the op.
+ */
+export interface OpResult {
+  op: OpName;
+  ret?: number;
+  errno?: string;
+  signal?: SignalName;
+  page?: number;
+  bytes?: number[];
+  uffd?: UffdFault[];
+  walk_end?: number;
+  regions?: ScanRegion[];
+  /** `pagemap`: flags per page; `dev_snapshot`: device flags per page. */
+  entries?: (PagemapFlagName | DeviceSnapshotName)[][];
+  migrated?: number;
+  unsupported?: true;
+}
+
+/** The `expect` of an op: the result fields to check (a partial result). */
+export type ExpectedResult = Partial<OpResult>;
+
+/** The order of fields when a result is printed. */
+export const RESULT_FIELD_ORDER = [
+  'op',
+  'ret',
+  'errno',
+  'signal',
+  'page',
+  'bytes',
+  'migrated',
+  'walk_end',
+  'regions',
+  'entries',
+  'uffd',
+  'unsupported',
+] as const satisfies readonly (keyof OpResult)[];
