@@ -4,7 +4,7 @@
  * Every handler returns vm_fault_t bits: 0 means "retry the access".
  */
 import { UserfaultOutcome, UserfaultReason } from './feature.js';
-import { NO_FRAME, PG_ANON, PG_ANON_EXCLUSIVE, PG_DIRTY, PG_HUGETLB, PG_LRU, PG_PAGECACHE, PG_SWAPBACKED, PG_ZERO } from './frames.js';
+import { NO_FRAME, PG_ANON, PG_ANON_EXCLUSIVE, PG_DIRTY, PG_HUGETLB, PG_LOCKED, PG_LRU, PG_PAGECACHE, PG_SWAPBACKED, PG_ZERO } from './frames.js';
 import { HPAGE_PMD_NR, PMD_SIZE, PTRS_PER_TABLE, pmdAlignDown, tableIndex } from './geometry.js';
 import type { Mm } from './mm.js';
 import {
@@ -29,6 +29,7 @@ import {
   tableIdOf,
 } from './pgtable.js';
 import {
+  isDeviceExclusiveEntry,
   isDevicePrivateEntry,
   isGuardPteMarker,
   isHwpoisonEntry,
@@ -272,6 +273,12 @@ function doSwapPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: number)
     if (handler === null) return VM_FAULT_SIGBUS;
     return handler.migrateToRam(mm, vma, addr, swpOffset(entry));
   }
+  if (isDeviceExclusiveEntry(entry)) {
+    // remove_device_exclusive_entry: a locked folio means someone else is at it; retry.
+    if (frames.has(frames.folioOf(swpOffset(entry)), PG_LOCKED)) return 0;
+    restoreExclusivePte(mm, vma, slot);
+    return 0;
+  }
   if (isHwpoisonEntry(entry)) return VM_FAULT_HWPOISON;
   if (!isRealSwapEntry(entry) || mm.kernel.swap === null) return VM_FAULT_SIGBUS;
   const swap = mm.kernel.swap;
@@ -293,6 +300,30 @@ function doSwapPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: number)
   accountPteMap(mm, pfn);
   tables.entries[slot] = mkPte(pfn, bits);
   return 0;
+}
+
+/**
+ * restore_exclusive_pte: turns the device-exclusive entry at `slot` back
+ * into a present PTE of the same page (old, writable only where a write
+ * fault could reuse the page). The entry already holds the page's mapping
+ * reference, so no accounting changes.
+ */
+export function restoreExclusivePte(mm: Mm, vma: Vma, slot: number): void {
+  const tables = mm.kernel.tables;
+  const frames = mm.kernel.frames;
+  const entry = tables.entries[slot]!;
+  if (!isDeviceExclusiveEntry(entry)) return;
+  const pfn = swpOffset(entry);
+  let bits = 0;
+  if (pteSwpSoftDirty(entry)) bits |= PTE_SOFT_DIRTY;
+  const wp = pteSwpUffdWp(entry);
+  if (wp) bits |= PTE_UFFD_WP;
+  const reusable = (vma.flags & VM_SHARED) !== 0 || frames.has(pfn, PG_ANON_EXCLUSIVE);
+  if ((vma.flags & VM_WRITE) !== 0 && !wp && reusable) {
+    if (frames.has(frames.folioOf(pfn), PG_DIRTY)) bits |= PTE_DIRTY;
+    bits |= PTE_WRITE;
+  }
+  tables.entries[slot] = mkPte(pfn, bits);
 }
 
 /* ------------------------------------------------------- write-protect */

@@ -9,7 +9,7 @@ import { HPAGE_PMD_NR, PAGE_SIZE, PMD_SHIFT, PTRS_PER_TABLE, addrEnd, tableIndex
 import type { Kernel } from './kernel.js';
 import { PG_ALLOCATED, PG_TAIL, PG_ZERO } from './frames.js';
 import { isTableEntry, pmdLeaf, ptePfn, ptePresent, pteSpecial, tableIdOf } from './pgtable.js';
-import { isDevicePrivateEntry, isRealSwapEntry, isSwapPte, swpOffset } from './swapops.js';
+import { isDeviceExclusiveEntry, isDevicePrivateEntry, isRealSwapEntry, isSwapPte, swpOffset } from './swapops.js';
 
 export function checkInvariants(kernel: Kernel): string[] {
   const problems: string[] = [];
@@ -60,7 +60,7 @@ export function checkInvariants(kernel: Kernel): string[] {
             maps.set(pfn, (maps.get(pfn) ?? 0) + 1);
           } else if (isSwapPte(pte)) {
             if (isRealSwapEntry(pte)) swapRefs.set(swpOffset(pte), (swapRefs.get(swpOffset(pte)) ?? 0) + 1);
-            else if (isDevicePrivateEntry(pte)) {
+            else if (isDevicePrivateEntry(pte) || isDeviceExclusiveEntry(pte)) {
               const pfn = swpOffset(pte);
               addRef(frames.folioOf(pfn));
               maps.set(pfn, (maps.get(pfn) ?? 0) + 1);

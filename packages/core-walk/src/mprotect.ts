@@ -5,7 +5,18 @@
 import { PMD_SHIFT, PAGE_SIZE, PTRS_PER_TABLE, addrEnd, tableIndex } from './geometry.js';
 import type { Mm } from './mm.js';
 import { PTE_ACCESSED, PTE_SOFT_DIRTY, PTE_WRITE, isTableEntry, pmdLeaf, ptePresent, tableIdOf } from './pgtable.js';
-import { isMigrationEntry, isSwapPte, isWritableMigrationEntry, makeMigrationEntry, pteSwpClearSoftDirty, swpOffset } from './swapops.js';
+import {
+  isMigrationEntry,
+  isSwapPte,
+  isWritableDevicePrivateEntry,
+  isWritableMigrationEntry,
+  makeDevicePrivateEntry,
+  makeMigrationEntry,
+  pteSwpClearSoftDirty,
+  pteSwpMkuffdWp,
+  pteSwpUffdWp,
+  swpOffset,
+} from './swapops.js';
 import { CLEAR_REFS_ANON, CLEAR_REFS_MAPPED } from './uapi.js';
 import { VM_PFNMAP, VM_WRITE, type Vma } from './vma.js';
 
@@ -22,6 +33,11 @@ export function changeProtection(mm: Mm, vma: Vma, start: number, end: number, o
     const tables = mm.kernel.tables;
     if (ptePresent(entry)) tables.entries[slot] = (entry & ~PTE_WRITE) >>> 0;
     else if (isWritableMigrationEntry(entry)) tables.entries[slot] = makeMigrationEntry(swpOffset(entry), false);
+    else if (isWritableDevicePrivateEntry(entry)) {
+      // A writable device-private entry becomes the readable kind (soft-dirty is not kept).
+      const readable = makeDevicePrivateEntry(swpOffset(entry), false);
+      tables.entries[slot] = pteSwpUffdWp(entry) ? pteSwpMkuffdWp(readable) : readable;
+    }
   });
 }
 

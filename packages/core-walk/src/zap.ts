@@ -8,6 +8,7 @@ import { accountPteUnmap, splitHugePmd } from './fault.js';
 import type { Mm } from './mm.js';
 import { isTableEntry, pmdLeaf, ptePfn, ptePresent, pteDirty, pteSpecial, pteUffdWp, tableIdOf } from './pgtable.js';
 import {
+  isDeviceExclusiveEntry,
   isDevicePrivateEntry,
   isGuardPteMarker,
   isMigrationEntry,
@@ -107,7 +108,8 @@ export function zapVmaRange(mm: Mm, vma: Vma, start: number, end: number, zapFla
       if ((zapFlags & ZAP_FILE_PAGES_ONLY) !== 0) continue;
       if (isRealSwapEntry(pte)) {
         mm.kernel.swap?.free(swpOffset(pte));
-      } else if (isDevicePrivateEntry(pte)) {
+      } else if (isDevicePrivateEntry(pte) || isDeviceExclusiveEntry(pte)) {
+        // Both keep the page mapped (rmap + reference), like a present PTE.
         accountPteUnmap(mm, swpOffset(pte));
       } else if (isMigrationEntry(pte)) {
         // Nothing holds a mapping through a migration entry at rest.
