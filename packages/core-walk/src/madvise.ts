@@ -26,6 +26,8 @@ import {
 } from './pgtable.js';
 import {
   isGuardPteMarker,
+  isHwpoisonEntry,
+  isPoisonedPteMarker,
   isPteMarker,
   isRealSwapEntry,
   isSwapPte,
@@ -278,6 +280,9 @@ function madviseFree(mm: Mm, vma: Vma, start: number, end: number): void {
       if (!ptePresent(pte)) {
         if (isRealSwapEntry(pte)) {
           mm.kernel.swap?.free(swpOffset(pte));
+          tables.entries[slot] = 0;
+        } else if (isHwpoisonEntry(pte) || isPoisonedPteMarker(pte)) {
+          // madvise_free_pte_range also clears poison; guards and uffd-wp markers stay.
           tables.entries[slot] = 0;
         }
         return;

@@ -98,8 +98,11 @@ export function zapVmaRange(mm: Mm, vma: Vma, start: number, end: number, zapFla
       if (isPteMarker(pte)) {
         if ((zapFlags & ZAP_DROP_MARKER) !== 0) {
           tables.entries[slot] = 0;
-        } else if (isGuardPteMarker(pte) || isPoisonedPteMarker(pte)) {
-          // Guards and poison survive every zap but unmapping.
+        } else if (isGuardPteMarker(pte)) {
+          // Guards survive every zap but unmapping.
+        } else if (isPoisonedPteMarker(pte)) {
+          // Poison goes with any zap that also drops private COW pages (should_zap_cows).
+          if ((zapFlags & ZAP_FILE_PAGES_ONLY) === 0) tables.entries[slot] = 0;
         } else if (vma.isAnonymous) {
           tables.entries[slot] = 0;
         }
