@@ -243,7 +243,7 @@ export function populateRange(mm: Mm, vma: Vma, start: number, end: number, writ
   const flags = (write ? FAULT_FLAG_WRITE : 0) | (force ? FAULT_FLAG_FORCE : 0);
   for (let addr = start; addr < end; addr += PAGE_SIZE) {
     for (let attempt = 0; ; attempt++) {
-      const { entry } = mm.entryAt(addr);
+      const entry = mm.leafEntry(addr);
       if (ptePresent(entry) && (!write || pteWrite(entry))) break;
       if (attempt >= 8) return -Errno.EFAULT;
       const fault = handleMmFault(mm, vma, addr, flags);

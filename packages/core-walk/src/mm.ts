@@ -185,6 +185,16 @@ export class Mm {
     return tableIdOf(tables.entries[pmdSlot]!) * PTRS_PER_TABLE + tableIndex(addr, 12);
   }
 
+  /** The entry mapping addr: its PTE, or the PMD when that is a leaf or non-present; 0 if none. */
+  leafEntry(addr: number): number {
+    const pmdSlot = this.pmdSlot(addr, false);
+    if (pmdSlot < 0) return 0;
+    const entries = this.kernel.tables.entries;
+    const pmd = entries[pmdSlot]!;
+    if (!isTableEntry(pmd)) return pmd;
+    return entries[tableIdOf(pmd) * PTRS_PER_TABLE + tableIndex(addr, 12)]!;
+  }
+
   /** The entry mapping addr at whatever level it lives (PTE, or a PMD leaf / entry), 0 if none. */
   entryAt(addr: number): { level: 'pte' | 'pmd'; entry: number } {
     const pmdSlot = this.pmdSlot(addr, false);
