@@ -87,11 +87,13 @@ export const CORE_OP_HANDLERS: Partial<Record<OpName, ScenarioOpHandler>> = {
       if (op.hugetlb) flags |= MAP_HUGETLB;
       return syscallResult('mmap', mm.mmap(addressOf(op.page), rangeLength(op.pages), PROT_VALUES[op.prot], flags));
     }
-    // A file mapping is a fresh memfd of exactly `pages` pages, mapped at offset 0.
-    if (op.hugetlb) return { op: 'mmap', unsupported: true }; // a hugetlbfs memfd is not modelled
-    const file = kernel.memfdCreate('pagewalk', rangeLength(op.pages));
+    // A file mapping is a fresh memfd of exactly `pages` pages (MFD_HUGETLB for hugetlb), mapped at
+    // offset 0; the runner closes its fd after mmap, so the file lives as long as a mapping does.
+    const file = kernel.memfdCreate('pagewalk', rangeLength(op.pages), { hugetlb: op.hugetlb === true });
     if (typeof file === 'number') return syscallResult('mmap', file);
-    return syscallResult('mmap', mm.mmap(addressOf(op.page), rangeLength(op.pages), PROT_VALUES[op.prot], flags, file, 0));
+    const result = syscallResult('mmap', mm.mmap(addressOf(op.page), rangeLength(op.pages), PROT_VALUES[op.prot], flags, file, 0));
+    kernel.closeFile(file);
+    return result;
   }),
   munmap: handler<'munmap'>((op, { mm, addressOf }) => syscallResult('munmap', mm.munmap(addressOf(op.page), rangeLength(op.pages)))),
   mprotect: handler<'mprotect'>((op, { mm, addressOf }) =>

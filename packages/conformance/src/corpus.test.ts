@@ -15,7 +15,7 @@ const simulate = (scenario: Scenario) => runScenario(scenario, { features }).res
 
 /** A kernel executor that answers from the recording. */
 function recordedKernel(entry: CorpusEntry): KernelExecutor {
-  return { run: async () => entry.recorded };
+  return { support: () => ({ available: true }), run: async () => entry.recorded };
 }
 
 const tally = { match: 0, knownFailing: 0, skipped: 0, total: corpus.length };

@@ -54,7 +54,7 @@ import {
   VM_FAULT_SIGBUS,
   VM_FAULT_SIGSEGV,
 } from './uapi.js';
-import { VM_HUGEPAGE, VM_NOHUGEPAGE, VM_SHARED, VM_UFFD_MISSING, VM_UFFD_WP, VM_WRITE, type Vma } from './vma.js';
+import { VM_HUGEPAGE, VM_NOHUGEPAGE, VM_SHARED, VM_UFFD_MINOR, VM_UFFD_MISSING, VM_UFFD_WP, VM_WRITE, type Vma } from './vma.js';
 
 /* ------------------------------------------------------------ helpers */
 
@@ -208,6 +208,10 @@ function doFault(mm: Mm, vma: Vma, addr: number, slot: number, flags: number, uf
   if (index >= file.pages) return VM_FAULT_SIGBUS;
   if ((vma.flags & VM_UFFD_MISSING) !== 0 && file.cache[index] === 0) {
     return userfault(mm, vma, addr, UserfaultReason.Missing, write);
+  }
+  // shmem_get_folio_gfp: a page in the cache (or swapped out of it) is a MINOR fault.
+  if ((vma.flags & VM_UFFD_MINOR) !== 0 && file.cache[index] !== 0) {
+    return userfault(mm, vma, addr, UserfaultReason.Minor, write);
   }
   const cachePfn = shmemGetPage(mm, vma, index);
   if (cachePfn === NO_FRAME) return VM_FAULT_OOM;
@@ -376,7 +380,8 @@ function wpPageCopy(mm: Mm, vma: Vma, _addr: number, slot: number, flags: number
   if (!frames.has(oldPfn, PG_ZERO)) frames.contents.copyFrom(frames.contents, oldPfn, pfn);
   const writeBit = (vma.flags & VM_WRITE) !== 0 || (flags & FAULT_FLAG_FORCE) !== 0 ? PTE_WRITE : 0;
   accountPteMap(mm, pfn);
-  tables.entries[slot] = mkPte(pfn, writeBit | PTE_DIRTY | PTE_ACCESSED | softDirtyBit(mm) | (pteFlags(entry) & PTE_UFFD_WP));
+  // wp_page_copy maps the copy without the uffd-wp bit (a protected PTE never reaches here registered).
+  tables.entries[slot] = mkPte(pfn, writeBit | PTE_DIRTY | PTE_ACCESSED | softDirtyBit(mm));
   if (!pteSpecial(entry)) accountPteUnmap(mm, oldPfn);
   return 0;
 }
@@ -419,8 +424,18 @@ function doHugePmdWpPage(mm: Mm, vma: Vma, addr: number, pmdSlot: number): numbe
   }
   const head = ptePfn(pmd);
   if (frames.has(head, PG_ZERO)) {
-    splitHugePmd(mm, vma, pmdSlot, addr);
-    return VM_FAULT_FALLBACK;
+    // do_huge_zero_wp_pmd: replace the huge zero page by a fresh THP; split only if none can be had.
+    const fresh = frames.alloc(9, PG_ANON | PG_SWAPBACKED | PG_LRU);
+    if (fresh === NO_FRAME) {
+      splitHugePmd(mm, vma, pmdSlot, addr);
+      return VM_FAULT_FALLBACK;
+    }
+    for (let i = 0; i < HPAGE_PMD_NR; i++) frames.set(fresh + i, PG_ANON_EXCLUSIVE);
+    frames.refcount[fresh] = 1;
+    frames.entireMapcount.set(fresh, 1);
+    const bits = PTE_ACCESSED | PTE_DIRTY | softDirtyBit(mm) | ((vma.flags & VM_WRITE) !== 0 ? PTE_WRITE : 0);
+    tables.entries[pmdSlot] = mkHugeLeaf(fresh, bits);
+    return 0;
   }
   if (frames.has(head, PG_ANON) && frames.refcount[head] === 1 && (frames.entireMapcount.get(head) ?? 0) === 1) {
     for (let i = 0; i < HPAGE_PMD_NR; i++) frames.set(head + i, PG_ANON_EXCLUSIVE);

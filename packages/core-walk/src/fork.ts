@@ -4,12 +4,17 @@
  * where the kernel copies them (vma_needs_copy).
  */
 import { PG_ANON, PG_ANON_EXCLUSIVE, PG_ZERO } from './frames.js';
-import { accountPteMap } from './fault.js';
+import { accountPteMap, restoreExclusivePte } from './fault.js';
 import { HPAGE_PMD_NR, PAGE_SIZE, PMD_SHIFT, addrEnd } from './geometry.js';
 import type { Mm } from './mm.js';
 import { PTE_ACCESSED, PTE_DIRTY, PTE_UFFD_WP, PTE_WRITE, isTableEntry, pmdLeaf, ptePfn, ptePresent, pteSpecial } from './pgtable.js';
 import {
   PTE_MARKER_GUARD,
+  isDeviceExclusiveEntry,
+  isWritableDevicePrivateEntry,
+  makeDevicePrivateEntry,
+  pteSwpMkuffdWp,
+  pteSwpUffdWp,
   PTE_MARKER_POISONED,
   PTE_MARKER_UFFD_WP,
   isDevicePrivateEntry,
@@ -96,8 +101,13 @@ function copyPageRange(parent: Mm, child: Mm, src: Vma, dst: Vma): void {
     for (let i = 0; i < count; i++) {
       const a = addr + i * PAGE_SIZE;
       const srcSlot = parent.pteSlot(a, false);
-      const pte = tables.entries[srcSlot]!;
+      let pte = tables.entries[srcSlot]!;
       if (pte === 0) continue;
+      if (isDeviceExclusiveEntry(pte)) {
+        // Device-exclusive entries are made present again, then copied as present PTEs.
+        restoreExclusivePte(parent, src, srcSlot);
+        pte = tables.entries[srcSlot]!;
+      }
       let childPte = pte;
       if (ptePresent(pte)) {
         if (!pteSpecial(pte)) {
@@ -120,8 +130,17 @@ function copyPageRange(parent: Mm, child: Mm, src: Vma, dst: Vma): void {
         childPte = makePteMarker(bits);
       } else {
         if (isRealSwapEntry(pte)) parent.kernel.swap?.dup(swpOffset(pte));
-        else if (isDevicePrivateEntry(pte)) accountPteMap(child, swpOffset(pte));
-        if (!keepWp) childPte = pteSwpClearUffdWp(pte);
+        else if (isDevicePrivateEntry(pte)) {
+          accountPteMap(child, swpOffset(pte));
+          if (frames.has(frames.folioOf(swpOffset(pte)), PG_ANON)) frames.clear(swpOffset(pte), PG_ANON_EXCLUSIVE);
+          if (cow && isWritableDevicePrivateEntry(pte)) {
+            // COW: parent and child both get the readable kind (soft-dirty is not kept).
+            const readable = makeDevicePrivateEntry(swpOffset(pte), false);
+            tables.entries[srcSlot] = pteSwpUffdWp(pte) ? pteSwpMkuffdWp(readable) : readable;
+            childPte = tables.entries[srcSlot]!;
+          }
+        }
+        if (!keepWp) childPte = pteSwpClearUffdWp(childPte);
       }
       const dstSlot = child.pteSlot(a, true);
       tables.entries[dstSlot] = childPte >>> 0;

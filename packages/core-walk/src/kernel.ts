@@ -18,7 +18,7 @@ import {
   type UserfaultHandler,
 } from './feature.js';
 import { FramePool } from './frames.js';
-import { PAGE_SIZE, pagingGeometry, type PagingGeometry } from './geometry.js';
+import { PAGE_SIZE, PMD_SIZE, pagingGeometry, type PagingGeometry } from './geometry.js';
 import { Mm } from './mm.js';
 import { TablePool } from './page-table.js';
 import { DEFAULT_PROFILE, profileError, type KernelProfile } from './profile.js';
@@ -104,9 +104,12 @@ export class Kernel {
   }
 
   /** memfd_create() + ftruncate(): an open shmem file of `bytes` (rounded up to pages). */
-  memfdCreate(name: string, bytes: number): ShmemFile | number {
+  memfdCreate(name: string, bytes: number, options: { hugetlb?: boolean } = {}): ShmemFile | number {
     if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes > 2 ** 46) return -Errno.EINVAL;
-    const file = new ShmemFile(name, Math.ceil(bytes / PAGE_SIZE), () => this.mms);
+    // MFD_HUGETLB: a hugetlbfs file, sized in 2 MiB pages.
+    const unit = options.hugetlb ? PMD_SIZE : PAGE_SIZE;
+    const size = Math.ceil(bytes / unit) * unit;
+    const file = new ShmemFile(name, size / PAGE_SIZE, () => this.mms, options.hugetlb === true);
     this.files.add(file);
     return file;
   }
@@ -123,7 +126,10 @@ export class Kernel {
     for (const mm of this.mms) for (const vma of mm.vmas.all()) if (vma.file === file) return;
     for (let index = 0; index < file.pages; index++) {
       const value = file.cache[index]!;
-      if (value > 0) this.frames.put(value);
+      if (value > 0) {
+        if (file.hugetlb) this.frames.entireMapcount.delete(value);
+        this.frames.put(value);
+      }
       else if (value < 0) this.swap?.free(-value);
       file.cache[index] = 0;
     }

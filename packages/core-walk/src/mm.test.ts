@@ -28,6 +28,7 @@ import {
   pmdLeaf,
   ptePresent,
   type Feature,
+  type MadviseBehavior,
 } from './index.js';
 import { TEST_ARENA_BASE as BASE, assertInvariants, createTestMm, mapAnon, writePages } from './testing.js';
 
@@ -178,9 +179,8 @@ describe('features through dependency injection', () => {
     const feature: Feature = {
       name: 'test-advice',
       install(container) {
-        container.register(MadviseBehaviorToken, {
-          useValue: { advice: 200, name: 'test', applyToVma: (_mm, _vma, s, e) => (calls.push(`${(s - BASE) / P}-${(e - BASE) / P}`), 0) },
-        });
+        const behavior: MadviseBehavior = { advice: 200, name: 'test', applyToVma: (_mm, _vma, s, e) => (calls.push(`${(s - BASE) / P}-${(e - BASE) / P}`), 0) };
+        container.register(MadviseBehaviorToken, { useValue: behavior });
       },
     };
     const kernel = createKernel({ features: [feature] });

@@ -24,7 +24,6 @@ import {
   PTE_ACCESSED,
   PTE_DIRTY,
   PTE_SOFT_DIRTY,
-  PTE_WRITE,
   isTableEntry,
   mkTableEntry,
   pmdLeaf,
@@ -85,7 +84,7 @@ import { handleMmFault, splitHugePmd } from './fault.js';
 import { freePgtables, zapVmaRange, ZAP_DROP_MARKER } from './zap.js';
 import { doMadvise, populateRange } from './madvise.js';
 import { forkMm } from './fork.js';
-import { changeProtection, clearSoftDirty, clearYoung } from './mprotect.js';
+import { changeProtection, clearSoftDirty, clearYoung, splitPartialHugePmd } from './mprotect.js';
 
 let nextMmId = 1;
 let nextAnonVmaId = 1;
@@ -107,6 +106,7 @@ export class Mm {
   constructor(readonly kernel: Kernel) {
     this.geometry = kernel.geometry;
     this.pgd = kernel.tables.alloc();
+    this.vmas.onSplit = (vma, addr) => splitPartialHugePmd(this, vma, addr);
   }
 
   get isLive(): boolean {
@@ -246,8 +246,8 @@ export class Mm {
     const anonymous = (flags & MAP_ANONYMOUS) !== 0;
     if (anonymous && file !== null) file = null;
     if (!anonymous && file === null) return -Errno.EBADF;
-    const hugetlb = (flags & MAP_HUGETLB) !== 0;
-    if (hugetlb && !anonymous) return -Errno.EINVAL;
+    const hugetlb = (flags & MAP_HUGETLB) !== 0 || (file !== null && file.hugetlb);
+    if (hugetlb && file !== null && !file.hugetlb) return -Errno.EINVAL;
     const unit = hugetlb ? PMD_SIZE : PAGE_SIZE;
     const len = Math.ceil(length / unit) * unit;
     if (len > this.geometry.taskSize) return -Errno.ENOMEM;
@@ -284,7 +284,7 @@ export class Mm {
       let pgoff = anonymous ? addr / PAGE_SIZE : offset / PAGE_SIZE;
       if (anonymous && shared) {
         // Shared anonymous memory is a shmem file ("/dev/zero").
-        const made = this.kernel.memfdCreate('dev/zero', len);
+        const made = this.kernel.memfdCreate('dev/zero', len, { hugetlb });
         if (typeof made === 'number') return made;
         made.open = false;
         backing = made;

@@ -2,7 +2,7 @@
  * Protection changes over page tables (mm/mprotect.c change_protection)
  * and the clear_refs walks (fs/proc/task_mmu.c).
  */
-import { PMD_SHIFT, PAGE_SIZE, PTRS_PER_TABLE, addrEnd, tableIndex } from './geometry.js';
+import { PMD_SHIFT, PMD_SIZE, PAGE_SIZE, PTRS_PER_TABLE, addrEnd, tableIndex } from './geometry.js';
 import type { Mm } from './mm.js';
 import { PTE_ACCESSED, PTE_SOFT_DIRTY, PTE_WRITE, isTableEntry, pmdLeaf, ptePresent, tableIdOf } from './pgtable.js';
 import {
@@ -18,7 +18,7 @@ import {
   swpOffset,
 } from './swapops.js';
 import { CLEAR_REFS_ANON, CLEAR_REFS_MAPPED } from './uapi.js';
-import { VM_PFNMAP, VM_WRITE, type Vma } from './vma.js';
+import { VM_PFNMAP, VM_SOFTDIRTY, VM_WRITE, type Vma } from './vma.js';
 
 /**
  * change_protection after mprotect: removing write permission
@@ -28,6 +28,7 @@ import { VM_PFNMAP, VM_WRITE, type Vma } from './vma.js';
  * outcome of every access is the same). uffd-wp bits and markers stay.
  */
 export function changeProtection(mm: Mm, vma: Vma, start: number, end: number, oldFlags: number): void {
+  if (vma.flags === oldFlags) return;
   if ((vma.flags & VM_WRITE) !== 0 || (oldFlags & VM_WRITE) === 0) return;
   forEachEntry(mm, start, end, (slot, entry) => {
     const tables = mm.kernel.tables;
@@ -41,9 +42,20 @@ export function changeProtection(mm: Mm, vma: Vma, start: number, end: number, o
   });
 }
 
+/** Splits the huge PMD containing `boundary` when the boundary falls inside it. */
+export function splitPartialHugePmd(mm: Mm, vma: Vma, boundary: number): void {
+  if (boundary % PMD_SIZE === 0 || vma.isHugetlb) return;
+  const slot = mm.pmdSlot(boundary, false);
+  if (slot < 0) return;
+  const pmd = mm.kernel.tables.entries[slot]!;
+  if (pmdLeaf(pmd) || (isSwapPte(pmd) && isMigrationEntry(pmd))) mm.splitHugePmd(vma, slot, boundary);
+}
+
 /** clear_refs 4: write-protect and clear soft-dirty everywhere (only with CONFIG_MEM_SOFT_DIRTY). */
 export function clearSoftDirty(mm: Mm): void {
   for (const vma of mm.vmas.all()) {
+    // clear_refs_write: VM_SOFTDIRTY goes first, from every VMA.
+    vma.flags &= ~VM_SOFTDIRTY;
     if ((vma.flags & VM_PFNMAP) !== 0) continue;
     forEachEntry(mm, vma.start, vma.end, (slot, entry) => {
       const tables = mm.kernel.tables;

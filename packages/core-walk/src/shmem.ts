@@ -26,6 +26,8 @@ export class ShmemFile {
     readonly pages: number,
     /** Every live mm of the kernel that created the file (the i_mmap tree is derived from their VMAs). */
     private readonly liveMms: () => Iterable<Mm>,
+    /** A hugetlbfs file (MFD_HUGETLB): 2 MiB pages, cached at their first 4 KiB index. */
+    readonly hugetlb = false,
   ) {
     this.cache = new Int32Array(pages);
   }

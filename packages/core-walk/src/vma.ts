@@ -232,8 +232,15 @@ export class VmaList {
     return this.range(start, end);
   }
 
+  /**
+   * Called before a VMA is split at `addr` (vma_adjust_trans_huge): the mm
+   * splits a huge PMD that straddles the new boundary.
+   */
+  onSplit: ((vma: Vma, addr: number) => void) | null = null;
+
   /** Splits `vma` at `addr`: `vma` keeps the lower part; the new upper part is returned. */
   splitAt(vma: Vma, addr: number): Vma {
+    this.onSplit?.(vma, addr);
     const upper = vma.clone(addr, vma.end);
     vma.end = addr;
     this.insert(upper);

@@ -62,8 +62,10 @@ export function zapVmaRange(mm: Mm, vma: Vma, start: number, end: number, zapFla
             zapped += HPAGE_PMD_NR;
           }
           tables.entries[pmdSlot] = 0;
+          // __unmap_hugepage_range: a protected huge page leaves an uffd-wp marker (unless unmapping).
+          if (vma.isHugetlb && pteUffdWp(pmd) && (zapFlags & ZAP_DROP_MARKER) === 0) tables.entries[pmdSlot] = makeUffdWpMarker();
         } else if (isPteMarker(pmd)) {
-          if ((zapFlags & ZAP_DROP_MARKER) !== 0 || vma.isAnonymous) tables.entries[pmdSlot] = 0;
+          if ((zapFlags & ZAP_DROP_MARKER) !== 0 || (vma.isAnonymous && !vma.isHugetlb)) tables.entries[pmdSlot] = 0;
         } else {
           tables.entries[pmdSlot] = 0;
         }

@@ -1,0 +1,57 @@
+/**
+ * MADV_GUARD_REMOVE (mm/madvise.c madvise_guard_remove): clear guard
+ * markers, and nothing else, with the public single-VMA walker.
+ */
+import {
+  Errno,
+  WalkAction,
+  isGuardPteMarker,
+  pmdLeaf,
+  setEntry,
+  walkPageRangeVma,
+  type MmWalk,
+  type MmWalkOps,
+  type Mm,
+  type Pmd,
+  type Pte,
+  type Pud,
+  type Vma,
+} from '@pagewalk/core-walk';
+import { isValidGuardVma } from './guard-vma.js';
+
+/** Guard removal needs no state; the walk's `state` is unused. */
+export type GuardRemoveState = null;
+
+/** A huge leaf cannot hold guards: skip it, never split it. */
+function guardRemovePudEntry(entry: Pud, _addr: number, _next: number, walk: MmWalk<GuardRemoveState>): number {
+  if (pmdLeaf(entry)) walk.action = WalkAction.Continue;
+  return 0;
+}
+
+function guardRemovePmdEntry(entry: Pmd, _addr: number, _next: number, walk: MmWalk<GuardRemoveState>): number {
+  if (pmdLeaf(entry)) walk.action = WalkAction.Continue;
+  return 0;
+}
+
+/** A guard marker becomes an empty PTE; every other entry is left alone. */
+function guardRemovePteEntry(entry: Pte, _addr: number, _next: number, walk: MmWalk<GuardRemoveState>): number {
+  if (isGuardPteMarker(entry)) setEntry(walk, 0);
+  return 0;
+}
+
+/** guard_remove_walk_ops. */
+export const guardRemoveWalkOps: MmWalkOps<GuardRemoveState> = Object.freeze({
+  pudEntry: guardRemovePudEntry,
+  pmdEntry: guardRemovePmdEntry,
+  pteEntry: guardRemovePteEntry,
+});
+
+/**
+ * The per-VMA step of MADV_GUARD_REMOVE over [start, end) of `vma`.
+ * Returns 0, or -EINVAL for VM_SPECIAL and hugetlb VMAs. Allowed on
+ * mlocked VMAs: removing a guard destroys nothing.
+ */
+export function guardRemoveVma(mm: Mm, vma: Vma, start: number, end: number): number {
+  if (!isValidGuardVma(vma, true)) return -Errno.EINVAL;
+  return walkPageRangeVma(vma, mm, start, end, guardRemoveWalkOps, null);
+}
