@@ -77,7 +77,8 @@ export async function checkScenario(scenario: Scenario, simulate: SimulateScenar
   for (const [opIndex, op] of scenario.ops.entries()) {
     const actual = simulated[opIndex];
     if (op.expect === undefined || actual === undefined || actual.unsupported) continue;
-    const difference = firstFieldDifference(op.expect, actual, { onlyExpectedFields: true });
+    // An expect omits "op"; name it so its lists are canonicalised in that op's order.
+    const difference = firstFieldDifference({ op: op.op, ...op.expect }, actual, { onlyExpectedFields: true });
     if (difference !== null) {
       expectation = { opIndex, op, reference: 'expect', ...difference, referenceResult: op.expect, simulatorResult: actual };
       break;
