@@ -39,9 +39,12 @@ export function pagingGeometry(fiveLevel: boolean): PagingGeometry {
     : { levels: 4, pgdShift: 39, taskSize: 2 ** 47 - PAGE_SIZE, mmapMinAddr: 65536 };
 }
 
+/** 2^shift for every shift an address can need: a table lookup, not a Math.pow call. */
+const POW2: readonly number[] = Array.from({ length: 64 }, (_, shift) => 2 ** shift);
+
 /** Index of `addr` in a table whose entries each cover 2^shift bytes. */
 export function tableIndex(addr: number, shift: number): number {
-  return Math.floor(addr / 2 ** shift) % PTRS_PER_TABLE;
+  return Math.floor(addr / POW2[shift]!) % PTRS_PER_TABLE;
 }
 
 export const pteIndex = (addr: number): number => Math.floor(addr / PAGE_SIZE) % PTRS_PER_TABLE;
@@ -50,7 +53,7 @@ export const pudIndex = (addr: number): number => Math.floor(addr / PUD_SIZE) % 
 
 /** The kernel's X_addr_end(): the next boundary of a 2^shift region, capped at `end`. */
 export function addrEnd(addr: number, end: number, shift: number): number {
-  const size = 2 ** shift;
+  const size = POW2[shift]!;
   const boundary = (Math.floor(addr / size) + 1) * size;
   return boundary < end ? boundary : end;
 }

@@ -3,7 +3,7 @@
  * all of the same shape, driven by an ops table of optional callbacks.
  */
 import { Errno } from './errno.js';
-import { P4D_SHIFT, PMD_SHIFT, PTRS_PER_TABLE, PUD_SHIFT, PAGE_SIZE, addrEnd, tableIndex } from './geometry.js';
+import { P4D_SHIFT, PMD_SHIFT, PMD_SIZE, PTRS_PER_TABLE, PUD_SHIFT, PUD_SIZE, PAGE_SIZE, addrEnd, tableIndex } from './geometry.js';
 import { isTableEntry, pmdLeaf, tableIdOf, type Pgd, type P4d, type Pmd, type Pud, type Pte } from './pgtable.js';
 import { isSwapPte } from './swapops.js';
 import { MmLockError } from './locks.js';
@@ -88,10 +88,10 @@ function walkPmdRange(pmdTable: number, addr: number, end: number, walk: Walk): 
   const pool = mm.kernel.tables;
   const hasHandler = hasPteLevel(ops);
   const hasInstall = ops.installPte !== undefined;
-  let next: number;
-  for (; addr !== end; addr = next) {
-    next = addrEnd(addr, end, PMD_SHIFT);
-    const slot = pmdTable * PTRS_PER_TABLE + tableIndex(addr, PMD_SHIFT);
+  // The first entry may start mid-way; every later one starts on a PMD boundary.
+  let next = addrEnd(addr, end, PMD_SHIFT);
+  let slot = pmdTable * PTRS_PER_TABLE + tableIndex(addr, PMD_SHIFT);
+  for (; addr !== end; addr = next, next = addr + PMD_SIZE < end ? addr + PMD_SIZE : end, slot++) {
     for (;;) {
       let err = 0;
       if (pool.entries[slot] === 0) {
@@ -137,10 +137,9 @@ function walkPudRange(pudTable: number, addr: number, end: number, walk: Walk): 
   const pool = mm.kernel.tables;
   const hasHandler = ops.pmdEntry !== undefined || hasPteLevel(ops);
   const hasInstall = ops.installPte !== undefined;
-  let next: number;
-  for (; addr !== end; addr = next) {
-    next = addrEnd(addr, end, PUD_SHIFT);
-    const slot = pudTable * PTRS_PER_TABLE + tableIndex(addr, PUD_SHIFT);
+  let next = addrEnd(addr, end, PUD_SHIFT);
+  let slot = pudTable * PTRS_PER_TABLE + tableIndex(addr, PUD_SHIFT);
+  for (; addr !== end; addr = next, next = addr + PUD_SIZE < end ? addr + PUD_SIZE : end, slot++) {
     for (;;) {
       let err = 0;
       if (pool.entries[slot] === 0) {
