@@ -4,9 +4,8 @@
 // note, so the demo runs with whatever is implemented.
 import { AccessKind } from '@pagewalk/core-walk';
 import { parseScenarioValue, type OpName, type OpResult, type ScenarioOp } from '@pagewalk/scenario';
-import { signalOf } from './core-op-handlers.js';
+import { createScenarioSession, signalOf, type ScenarioFeature, type ScenarioSession } from '@pagewalk/scenario-runner';
 import { FEATURE_PACKAGES } from './feature-loader.js';
-import { createScenarioSession, type ScenarioFeature, type ScenarioSession } from './scenario-session.js';
 
 /** A result, or the outcome of a custom action such as fork (then `op` is that action's name). */
 export type DemoResult = Omit<OpResult, 'op'> & { op: string };
@@ -211,6 +210,25 @@ export function describeResult(result: DemoResult): string {
 }
 
 /** The demo as aligned text tables, one per step. */
+const RESULT_WIDTH = 44;
+
+/** Splits a long result at its list separators into lines of at most RESULT_WIDTH characters. */
+function wrapResult(text: string): string[] {
+  if (text.length <= RESULT_WIDTH) return [text];
+  const parts = text.split(/(?<=; |\| )/);
+  const out: string[] = [];
+  let current = '';
+  for (const part of parts) {
+    if (current.length > 0 && (current + part).trimEnd().length > RESULT_WIDTH) {
+      out.push(current.trimEnd());
+      current = '  ';
+    }
+    current += part;
+  }
+  if (current.trim().length > 0) out.push(current.trimEnd());
+  return out;
+}
+
 export function formatDemo(steps: readonly DemoStep[]): string {
   const lines: string[] = ['pagewalk demo: the simulated Linux memory manager, one step at a time.', 'Pages are numbered from the arena base (1 GiB aligned); one page is 4 KiB.', ''];
   for (const step of steps) {
@@ -220,11 +238,15 @@ export function formatDemo(steps: readonly DemoStep[]): string {
       continue;
     }
     const header = ['op', 'arguments', 'result', 'what happened'];
-    const rows = step.rows.map((row) => [row.op, row.arguments, describeResult(row.result), row.explanation]);
-    const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+    // Long results (many scan regions, many pagemap entries) wrap inside their column.
+    const rows = step.rows.map((row) => [[row.op], [row.arguments], wrapResult(describeResult(row.result)), [row.explanation]]);
+    const widths = header.map((title, column) => Math.max(title.length, ...rows.flatMap((row) => (row[column] ?? []).map((line) => line.length))));
     const format = (cells: string[]) => `  ${cells.map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  ')}`.trimEnd();
     lines.push(format(header), format(widths.map((width) => '-'.repeat(width))));
-    for (const row of rows) lines.push(format(row));
+    for (const row of rows) {
+      const height = Math.max(...row.map((cell) => cell.length));
+      for (let line = 0; line < height; line++) lines.push(format(row.map((cell) => cell[line] ?? '')));
+    }
     lines.push('');
   }
   const ran = steps.filter((step) => step.skipped === undefined).length;

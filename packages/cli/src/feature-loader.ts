@@ -1,16 +1,11 @@
 // Finds the optional feature packages (pagemap-scan, uffd-wp, guard-pages,
 // hmm-migrate) at run time. A package that is not installed is simply absent:
 // its ops stay unsupported. A package that is installed but fails to load is
-// an error, never silently ignored.
-//
-// Integration contract for a feature package (both exports optional):
-//   export const scenarioOps: Partial<Record<OpName, ScenarioOpHandler>>
-//     handlers for the scenario ops it implements (see scenario-session.ts);
-//   any exported walk-feature plugin object `{ name: string, install: Function }`
-//     is handed to createKernel({ features }).
-// A package may instead export `scenarioFeature: ScenarioFeature` directly.
+// an error, never silently ignored. What a feature module must export (the
+// integration contract) and how it becomes a ScenarioFeature is
+// @pagewalk/scenario-runner's scenarioFeatureOf.
 import type { OpName } from '@pagewalk/scenario';
-import type { KernelFeature, ScenarioFeature, ScenarioOpHandler } from './scenario-session.js';
+import { scenarioFeatureOf, type ScenarioFeature } from '@pagewalk/scenario-runner';
 
 export interface FeaturePackage {
   /** Directory name under packages/. */
@@ -47,22 +42,9 @@ function isModuleNotFound(error: unknown, specifier: string): boolean {
   return /Cannot find (package|module)|Failed to (load|resolve)/.test(error.message) && error.message.includes(specifier);
 }
 
-function isKernelFeature(value: unknown): value is KernelFeature {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { name?: unknown }).name === 'string' &&
-    typeof (value as { install?: unknown }).install === 'function'
-  );
-}
-
 /** Turns a loaded feature module into its scenario adapter. */
 export function adaptFeatureModule(featurePackage: FeaturePackage, module: Record<string, unknown>): ScenarioFeature {
-  const ready = module.scenarioFeature;
-  if (typeof ready === 'object' && ready !== null && typeof (ready as { name?: unknown }).name === 'string') return ready as ScenarioFeature;
-  const ops = (module.scenarioOps ?? {}) as Partial<Record<OpName, ScenarioOpHandler>>;
-  const kernelFeatures = [...new Set(Object.values(module).filter(isKernelFeature))];
-  return { name: featurePackage.name, kernelFeatures, ops };
+  return scenarioFeatureOf(featurePackage.name, module);
 }
 
 /** Imports a module by a name only known at run time (so the build does not need the package). */

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseScenario, type OpName, type OpResult, type Scenario } from '@pagewalk/scenario';
 import { runFuzz, scenarioArbitrary } from './fuzz.js';
-import { runScenario } from './scenario-session.js';
+import { runScenario } from '@pagewalk/scenario-runner';
 import { fakeKernel, runCli, temporaryDirectory } from './test-support.js';
 
 const ALL_KERNEL_OPS: OpName[] = ['mmap', 'munmap', 'mprotect', 'madvise', 'mlock', 'munlock', 'write', 'read', 'clear_soft_dirty', 'scan', 'pagemap', 'uffd_open', 'uffd_register', 'uffd_unregister', 'uffd_wp'];

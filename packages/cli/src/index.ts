@@ -1,9 +1,9 @@
-// @pagewalk/cli: the pagewalk command line, and the scenario executor it
-// uses, for programs that set up state with a scenario and walk it themselves.
+// @pagewalk/cli: the pagewalk command line, and (re-exported from
+// @pagewalk/scenario-runner) the scenario executor it uses, for programs that
+// set up state with a scenario and walk it themselves.
 export { CliError, UsageError } from './cli-error.js';
 export { checkScenario, describeOp, formatDifference, usesDeviceOps } from './conformance.js';
 export type { ConformDifference, ConformOutcome, SimulateScenario } from './conformance.js';
-export { ADVICE_VALUES, CORE_OP_HANDLERS, CORE_OP_NAMES, PROT_VALUES, signalOf, syscallResult } from './core-op-handlers.js';
 export { describeResult, formatDemo, runDemo } from './demo.js';
 export type { DemoResult, DemoRow, DemoStep } from './demo.js';
 export { FEATURE_PACKAGES, adaptFeatureModule, loadScenarioFeatures } from './feature-loader.js';
@@ -20,7 +20,13 @@ export {
   createScenarioSession,
   kernelProfileOf,
   runScenario,
-} from './scenario-session.js';
+  ADVICE_VALUES,
+  CORE_OP_HANDLERS,
+  CORE_OP_NAMES,
+  PROT_VALUES,
+  signalOf,
+  syscallResult,
+} from '@pagewalk/scenario-runner';
 export type {
   KernelFeature,
   ScenarioContext,
@@ -31,4 +37,4 @@ export type {
   ScenarioSessionOptions,
   SimulatedKernel,
   SimulatedMm,
-} from './scenario-session.js';
+} from '@pagewalk/scenario-runner';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseScenarioValue } from '@pagewalk/scenario';
 import { checkScenario } from './conformance.js';
 import { loadKernelExecutor } from './kernel-executor.js';
-import { runScenario } from './scenario-session.js';
+import { runScenario } from '@pagewalk/scenario-runner';
 
 const kernel = await loadKernelExecutor();
 const support = kernel.support();

@@ -4,9 +4,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ADVICE_NAMES, DEVICE_OP_NAMES, ScenarioError, canonicalResults, skipReason, type OpName, type Scenario } from '@pagewalk/scenario';
+import { ADVICE_VALUES, createScenarioSession, runScenario, type ScenarioFeature } from '@pagewalk/scenario-runner';
 import { CliError, UsageError } from './cli-error.js';
 import { checkScenario, formatDifference, type SimulateScenario } from './conformance.js';
-import { ADVICE_VALUES } from './core-op-handlers.js';
 import { formatDemo, runDemo } from './demo.js';
 import { loadScenarioFeatures } from './feature-loader.js';
 import { runFuzz } from './fuzz.js';
@@ -15,7 +15,6 @@ import { loadKernelExecutor, type KernelExecutor } from './kernel-executor.js';
 import { integerOption, parseArguments, stringOption, type ParsedArguments } from './parse-arguments.js';
 import { createProgress } from './progress.js';
 import { readScenarioFiles } from './scenario-files.js';
-import { createScenarioSession, runScenario, type ScenarioFeature } from './scenario-session.js';
 
 export interface CliIo {
   stdout(text: string): void;

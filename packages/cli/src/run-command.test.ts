@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseScenarioValue } from '@pagewalk/scenario';
-import { DEFAULT_ARENA_BASE, runScenario } from './scenario-session.js';
+import * as runner from '@pagewalk/scenario-runner';
+import * as cli from './index.js';
 import { runCli, writeFiles } from './test-support.js';
 
 const TOUCH = {
@@ -31,26 +32,13 @@ const EXPECTED_TOUCH_RESULTS = [
   { op: 'read', signal: 'SIGSEGV', page: 4, bytes: [0] },
 ];
 
-describe('runScenario', () => {
-  it('runs the core ops and returns the simulated process', () => {
-    const scenario = parseScenarioValue(TOUCH, 'touch.json');
-    const run = runScenario(scenario);
+describe('issue #3: the scenario executor is part of the public API', () => {
+  it('re-exports runScenario and createScenarioSession from @pagewalk/scenario-runner', () => {
+    expect(cli.runScenario).toBe(runner.runScenario);
+    expect(cli.createScenarioSession).toBe(runner.createScenarioSession);
+    const run = cli.runScenario(parseScenarioValue(TOUCH, 'touch.json'));
     expect(run.results.slice(0, 8)).toEqual(EXPECTED_TOUCH_RESULTS);
-    expect(run.arenaBase).toBe(DEFAULT_ARENA_BASE);
-    expect(run.arenaBase % 2 ** 30).toBe(0);
-    expect(run.mm.access(run.arenaBase, 0)).toBe(7);
-  });
-
-  it('marks ops without a handler as unsupported', () => {
-    const run = runScenario(parseScenarioValue(TOUCH, 'touch.json'));
-    expect(run.results[8]).toEqual({ op: 'scan', unsupported: true });
-  });
-
-  it('uses handlers of the given features', () => {
-    const run = runScenario(parseScenarioValue(TOUCH, 'touch.json'), {
-      features: [{ name: 'fake-scan', ops: { scan: (op, context) => ({ op: op.op, ret: 0, walk_end: context.pageOf(context.addressOf(4)), regions: [] }) } }],
-    });
-    expect(run.results[8]).toEqual({ op: 'scan', ret: 0, walk_end: 4, regions: [] });
+    expect(run.arenaBase).toBe(cli.DEFAULT_ARENA_BASE);
   });
 });
 

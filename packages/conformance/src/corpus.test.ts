@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkScenario, formatDifference, loadScenarioFeatures, runScenario, type KernelExecutor } from '@pagewalk/cli';
 import type { Scenario } from '@pagewalk/scenario';
-import { loadCorpus, type CorpusEntry } from './recorded-corpus.js';
+import { loadCorpus, type CorpusEntry } from '@pagewalk/scenario-runner';
 
 const corpus = loadCorpus();
 const features = await loadScenarioFeatures();

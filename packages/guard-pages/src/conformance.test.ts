@@ -1,42 +1,46 @@
 /**
- * Every corpus scenario that uses guard advice and needs nothing beyond the
- * core ops, guard advice and pagemap runs on the simulator with only the
- * guard-pages feature installed, and must match the kernel recording.
- * Scenarios needing scan / uffd ops (pagemap-scan, uffd-wp) are listed as
- * skipped with the ops they miss.
+ * Every corpus scenario that uses guard advice runs on the shared scenario
+ * runner with the guard-pages feature installed, plus @pagewalk/pagemap-scan
+ * (a devDependency) as the observer for its read-only `pagemap` / `scan`
+ * ops, and must match the kernel recording. Scenarios that need more (the
+ * uffd ops of @pagewalk/uffd-wp) are compared up to their first such op;
+ * packages/conformance runs them whole with every feature.
  */
 import { describe, expect, it } from 'vitest';
-import { firstDifference, skipReason } from '@pagewalk/scenario';
+import { canonicalResults, firstDifference, skipReason } from '@pagewalk/scenario';
 import { checkInvariants } from '@pagewalk/core-walk';
-import { guardPages } from './index.js';
-import { loadCorpus, missingOps, runLocal, usesGuards } from './test-support.js';
+import * as pagemapScan from '@pagewalk/pagemap-scan';
+import {
+  FEATURE_ADVICE,
+  describeMissing,
+  loadCorpus,
+  missingCapabilities,
+  recordedResults,
+  runScenario,
+  scenarioFeatureOf,
+} from '@pagewalk/scenario-runner';
+import * as guardPages from './index.js';
 
-const corpus = loadCorpus().filter((entry) => usesGuards(entry.scenario));
-
-/** Scenarios whose only missing op is a read-only `scan`: every other result is still compared. */
-function scanOnly(missing: readonly string[], entry: (typeof corpus)[number]): boolean {
-  return (
-    missing.length === 1 &&
-    missing[0] === 'scan' &&
-    entry.scenario.ops.every((op) => op.op !== 'scan' || (op.flags ?? []).length === 0)
-  );
-}
+const features = [scenarioFeatureOf('guard-pages', guardPages), scenarioFeatureOf('pagemap-scan', pagemapScan)];
+const corpus = loadCorpus().filter((entry) => entry.scenario.ops.some((op) => op.op === 'madvise' && FEATURE_ADVICE.includes(op.advice)));
 
 describe('kernel-recorded guard scenarios', () => {
   it('the corpus has guard scenarios', () => {
     expect(corpus.length).toBeGreaterThan(20);
   });
   for (const entry of corpus) {
-    const missing = missingOps(entry.scenario);
-    const profileSkip = skipReason(entry.scenario);
-    const partial = scanOnly(missing, entry);
-    const reason =
-      missing.length > 0 && !partial ? `needs ${missing.join(', ')}` : profileSkip !== null ? profileSkip : entry.kernel === null ? `no kernel results: ${entry.kernelSkipped}` : null;
-    const note = reason !== null ? ` (skipped: ${reason})` : partial ? ' (scan results not compared: pagemap-scan)' : '';
-    it.skipIf(reason !== null)(`${entry.path}${note}`, () => {
-      const { results, kernel } = runLocal(entry.scenario, [guardPages]);
-      const keep = (_: unknown, index: number) => entry.scenario.ops[index]!.op !== 'scan';
-      const difference = firstDifference(entry.kernel!.filter(keep), results.filter(keep));
+    const missing = missingCapabilities(entry.scenario, features);
+    const expected = recordedResults(entry);
+    // Ops from the first one this package cannot run on are left to packages/conformance,
+    // which runs every scenario with every feature; the prefix before it is compared here.
+    const prefix = missing.length > 0 ? missing[0]!.index : entry.scenario.ops.length;
+    const label = missing.length > 0 ? ` (first ${prefix} ops; then needs ${describeMissing(missing)})` : '';
+    it(`${entry.file}${label}`, () => {
+      expect(skipReason(entry.scenario)).toBeNull();
+      expect(expected, `${entry.file} has no kernel results`).not.toBeNull();
+      expect(prefix, 'nothing of this scenario runs with guard-pages alone').toBeGreaterThan(0);
+      const { results, kernel } = runScenario({ ...entry.scenario, ops: entry.scenario.ops.slice(0, prefix) }, { features });
+      const difference = firstDifference(canonicalResults(expected!.slice(0, prefix)), canonicalResults(results));
       expect(difference, JSON.stringify(difference)).toBeNull();
       expect(checkInvariants(kernel)).toEqual([]);
     });

@@ -1,8 +1,8 @@
 /**
  * The scenario ops of SCENARIO.md "Device ops" (simulator only): one test
  * device per scenario, opened by the scenario's process on first use.
- * The handler type mirrors the CLI's ScenarioOpHandler structurally (the
- * CLI depends on this package, not the other way round).
+ * The handler type mirrors @pagewalk/scenario-runner's ScenarioOpHandler
+ * structurally (the CLI, which loads this package, re-exports it).
  */
 import { PAGE_SIZE, errnoName, type Kernel, type Mm } from '@pagewalk/core-walk';
 import type { DeviceSnapshotName, OpName, OpResult, ScenarioOp, ScenarioOpOf } from '@pagewalk/scenario';
@@ -20,7 +20,7 @@ import {
   type HmmMirror,
 } from './dmirror.js';
 
-/** What a handler sees of the scenario session (the CLI's ScenarioContext, structurally). */
+/** What a handler sees of the scenario session (the scenario runner's ScenarioContext, structurally). */
 export interface DeviceScenarioContext {
   readonly kernel: Kernel;
   readonly mm: Mm;

@@ -1,33 +1,29 @@
-// Every corpus scenario that needs only the core ops plus scan / pagemap
-// must reproduce the recorded kernel results exactly.
+// Every corpus scenario of this package's area (it uses scan or pagemap)
+// that needs nothing beyond the core ops plus scan / pagemap runs on the
+// shared scenario runner with ONLY this feature installed, and must
+// reproduce the recorded kernel results exactly. Scenarios that also need
+// userfaultfd or guard advice are left to packages/conformance, which runs
+// the whole corpus with every feature.
 import { describe, expect, it } from 'vitest';
-import { canonicalResults, firstDifference, skipReason, type ScenarioOp } from '@pagewalk/scenario';
+import { canonicalResults, firstDifference, skipReason } from '@pagewalk/scenario';
 import { checkInvariants } from '@pagewalk/core-walk';
-import { CORE_OPS, loadCorpus, runScenario } from './test-support/executor.js';
+import { loadCorpus, missingCapabilities, recordedResults, runScenario, scenarioFeatureOf, usesAnyOp } from '@pagewalk/scenario-runner';
+import * as pagemapScan from './index.js';
 
-const OURS = new Set<string>([...CORE_OPS, 'scan', 'pagemap']);
-/** Ops or fields another feature package provides (guard-pages for the guard advices). */
-const needsOtherFeature = (op: ScenarioOp): boolean =>
-  !OURS.has(op.op) || (op.op === 'madvise' && (op.advice === 'guard_install' || op.advice === 'guard_remove'));
-const corpus = loadCorpus().filter(
-  (entry) => entry.expected !== null && skipReason(entry.scenario) === null && !entry.scenario.ops.some(needsOtherFeature),
+const features = [scenarioFeatureOf('pagemap-scan', pagemapScan)];
+const ours = loadCorpus().filter((entry) => usesAnyOp(entry.scenario, ['scan', 'pagemap']));
+const runnable = ours.filter(
+  (entry) => recordedResults(entry) !== null && skipReason(entry.scenario) === null && missingCapabilities(entry.scenario, features).length === 0,
 );
-const usesOurOps = corpus.filter((entry) => entry.scenario.ops.some((op) => op.op === 'scan' || op.op === 'pagemap'));
 
-/** Scenarios that differ because of the core simulator (not this package); see the package README. */
-const KNOWN_CORE_DIFFERENCES: Record<string, string> = {
-};
-
-describe('kernel-recorded corpus (core ops + scan/pagemap)', () => {
+describe('kernel-recorded corpus (core ops + scan/pagemap, only this feature installed)', () => {
   it('finds scenarios', () => {
-    expect(usesOurOps.length).toBeGreaterThan(20);
+    expect(runnable.length).toBeGreaterThan(20);
   });
-  for (const entry of usesOurOps) {
-    const known = KNOWN_CORE_DIFFERENCES[entry.path];
-    const test = known === undefined ? it : it.fails;
-    test(entry.path, () => {
-      const { results, kernel } = runScenario(entry.scenario);
-      const difference = firstDifference(canonicalResults(entry.expected!), canonicalResults(results));
+  for (const entry of runnable) {
+    it(entry.file, () => {
+      const { results, kernel } = runScenario(entry.scenario, { features });
+      const difference = firstDifference(canonicalResults(recordedResults(entry)!), canonicalResults(results));
       expect(difference, JSON.stringify(difference)).toBeNull();
       expect(checkInvariants(kernel)).toEqual([]);
     });

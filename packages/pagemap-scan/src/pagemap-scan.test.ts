@@ -42,8 +42,10 @@ import {
   type PmScanArg,
   type PmScanResult,
 } from './index.js';
-import { fakeUffdFeature, fakeUffdOps, fakeWriteProtect } from './test-support/fake-uffd.js';
-import { ARENA_BASE } from './test-support/executor.js';
+import { DEFAULT_ARENA_BASE as ARENA_BASE, createScenarioSession, scenarioFeatureOf, type ScenarioSession } from '@pagewalk/scenario-runner';
+import type { Scenario } from '@pagewalk/scenario';
+import * as uffdWp from '@pagewalk/uffd-wp';
+import * as pagemapScanModule from './index.js';
 
 const PAGE = 4096;
 const at = (page: number) => ARENA_BASE + page * PAGE;
@@ -302,14 +304,18 @@ describe('masks, coalescing and limits', () => {
   });
 });
 
-describe('write-protect (with the uffd test double)', () => {
+describe('write-protect (with @pagewalk/uffd-wp in WP_ASYNC mode)', () => {
+  const features = [scenarioFeatureOf('pagemap-scan', pagemapScanModule), scenarioFeatureOf('uffd-wp', uffdWp)];
+  /** A process with pagemap-scan and uffd-wp, [page, page + pages) mapped and registered for async write-protect. */
+  function wpSession(page: number, pages: number, profile: Scenario['profile'] = {}, hugetlb = false): ScenarioSession {
+    const session = createScenarioSession({ arena_pages: page + pages, profile }, { features });
+    expect(session.execute({ op: 'mmap', page, pages, prot: 'rw', backing: 'anon', map: 'private', populate: false, hugetlb })).toEqual({ op: 'mmap', ret: 0 });
+    expect(session.execute({ op: 'uffd_open', features: ['wp_async'] })).toEqual({ op: 'uffd_open', ret: 0 });
+    expect(session.execute({ op: 'uffd_register', page, pages, modes: ['wp'] })).toEqual({ op: 'uffd_register', ret: 0 });
+    return session;
+  }
   function wpSetup(pages = 16) {
-    const { kernel, mm } = setup({ features: [fakeUffdFeature] });
-    map(mm, 0, pages);
-    const ops = fakeUffdOps();
-    const context = { kernel, mm, arenaBase: ARENA_BASE, addressOf: at, pageOf: (a: number) => (a - ARENA_BASE) / PAGE };
-    expect(ops.uffd_open!({ op: 'uffd_open', features: ['wp_async'] }, context).ret).toBe(0);
-    expect(ops.uffd_register!({ op: 'uffd_register', page: 0, pages, modes: ['wp'] }, context).ret).toBe(0);
+    const { kernel, mm } = wpSession(0, pages);
     return { kernel, mm };
   }
   const written = { categoryMask: ['written'], returnMask: ['written'] } as const;
@@ -355,15 +361,10 @@ describe('write-protect (with the uffd test double)', () => {
     expect(scan(mm, 0, 16, written).regions).toEqual([[5, 16, ['written']]]);
   });
   it('a THP partly in range is split; a whole one is protected as a PMD', () => {
-    const { kernel, mm } = setup({ profile: { thp: 'madvise' }, features: [fakeUffdFeature] });
-    map(mm, 512, 1024);
+    const { kernel, mm } = wpSession(512, 1024, { thp: 'madvise' });
     expect(mm.madvise(at(512), 1024 * PAGE, MADV_HUGEPAGE)).toBe(0);
     write(mm, 512);
     write(mm, 1024);
-    const ops = fakeUffdOps();
-    const context = { kernel, mm, arenaBase: ARENA_BASE, addressOf: at, pageOf: (a: number) => (a - ARENA_BASE) / PAGE };
-    ops.uffd_open!({ op: 'uffd_open', features: ['wp_async'] }, context);
-    ops.uffd_register!({ op: 'uffd_register', page: 512, pages: 1024, modes: ['wp'] }, context);
     expect(scan(mm, 512, 256, { ...written, flags: ['wp_matching'] }).regions).toEqual([[512, 768, ['written']]]);
     expect(scan(mm, 1024, 512, { ...written, flags: ['wp_matching'] }).regions).toEqual([[1024, 1536, ['written']]]);
     expect(scan(mm, 512, 1024).regions).toEqual([
@@ -374,24 +375,19 @@ describe('write-protect (with the uffd test double)', () => {
     expect(checkInvariants(kernel)).toEqual([]);
   });
   it('a hugetlb page partly in range is left out and walk_end moves back (ret 0, not an error)', () => {
-    const { kernel, mm } = setup({ profile: { hugetlbPages: 2 }, features: [fakeUffdFeature] });
-    map(mm, 512, 1024, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB);
+    const { mm } = wpSession(512, 1024, { hugetlb_pages: 2 }, true);
     write(mm, 512);
     write(mm, 1024);
-    const ops = fakeUffdOps();
-    const context = { kernel, mm, arenaBase: ARENA_BASE, addressOf: at, pageOf: (a: number) => (a - ARENA_BASE) / PAGE };
-    ops.uffd_open!({ op: 'uffd_open', features: ['wp_async'] }, context);
-    ops.uffd_register!({ op: 'uffd_register', page: 512, pages: 1024, modes: ['wp'] }, context);
     // The first page is partial: backed out, walk_end = where that page's part of the range starts;
     // the walk goes on and the second page, whole, is protected.
     expect(scan(mm, 700, 836, { ...written, flags: ['wp_matching'] })).toEqual({ ret: 1, walkEnd: 700, regions: [[1024, 1536, ['written']]] });
     expect(scan(mm, 512, 1024, written).regions).toEqual([[512, 1024, ['written']]]);
   });
-  it('fakeWriteProtect leaves nothing written', () => {
-    const { mm } = wpSetup();
-    write(mm, 0, 16);
-    expect(fakeWriteProtect(mm, at(0), at(16))).toBe(0);
-    expect(scan(mm, 0, 16, written).regions).toEqual([]);
+  it('UFFDIO_WRITEPROTECT (uffd_wp) leaves nothing written', () => {
+    const session = wpSession(0, 16);
+    write(session.mm, 0, 16);
+    expect(session.execute({ op: 'uffd_wp', page: 0, pages: 16, wp: true })).toEqual({ op: 'uffd_wp', ret: 0 });
+    expect(scan(session.mm, 0, 16, written).regions).toEqual([]);
   });
 });
 

@@ -1,8 +1,9 @@
 /**
  * The scenario ops this package implements (SCENARIO.md `scan` and
  * `pagemap`), in the handler shape the pagewalk CLI loads from feature
- * packages. The context type is declared structurally here: depending on
- * @pagewalk/cli would be a cycle.
+ * packages. The context type is a structural subset of
+ * @pagewalk/scenario-runner's ScenarioContext, declared here so that this
+ * package needs the runner only for its tests (a devDependency).
  */
 import { errnoName, PAGE_SIZE, type Kernel, type Mm } from '@pagewalk/core-walk';
 import { categoryMaskOf, type OpName, type OpResult, type ScanOp, type ScanRegion, type ScenarioOp } from '@pagewalk/scenario';
@@ -17,7 +18,7 @@ import {
   pagemapFlagNames,
 } from './uapi.js';
 
-/** What a handler needs from the CLI's ScenarioContext (a structural subset of it). */
+/** What a handler needs from the scenario runner's ScenarioContext (a structural subset of it). */
 export interface ScenarioOpContext {
   readonly kernel: Kernel;
   readonly mm: Mm;

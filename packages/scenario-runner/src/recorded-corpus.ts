@@ -1,6 +1,8 @@
 /**
  * The corpus under version control: every scenario file with the real
  * kernel's recorded output next to it (`name.json` + `name.kernel.json`).
+ * The default directory is the repository's corpus/ (this file sits at the
+ * same depth in src/ and dist/).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -28,6 +30,7 @@ function scenarioFiles(directory: string): string[] {
   return out;
 }
 
+/** Every scenario under `directory` (recursively, sorted by path) with its recording. */
 export function loadCorpus(directory = CORPUS_DIRECTORY): CorpusEntry[] {
   return scenarioFiles(directory).map((path) => {
     const file = relative(REPOSITORY_ROOT, path);
@@ -42,4 +45,9 @@ export function loadCorpus(directory = CORPUS_DIRECTORY): CorpusEntry[] {
     }
     return { file, scenario, recorded };
   });
+}
+
+/** The recorded kernel results of an entry, or null when the kernel skipped it (or it has no recording). */
+export function recordedResults(entry: Pick<CorpusEntry, 'recorded'>): OpResult[] | null {
+  return 'results' in entry.recorded ? entry.recorded.results : null;
 }

@@ -1,5 +1,5 @@
 // Runs scenario ops on the simulator. Each op name is dispatched through one
-// table of handlers: the core handlers below plus whatever the loaded feature
+// table of handlers: the core handlers (core-op-handlers.ts) plus whatever the loaded feature
 // adapters add (scan, pagemap, uffd_*, dev_*). An op with no handler gives
 // `{"op": ..., "unsupported": true}`, exactly as the format allows.
 import { createKernel, type Feature, type Kernel, type KernelProfile, type Mm } from '@pagewalk/core-walk';
@@ -48,7 +48,7 @@ export interface ScenarioFeature {
 }
 
 export interface ScenarioSessionOptions {
-  /** Feature adapters to enable (see loadScenarioFeatures); none by default. */
+  /** Feature adapters to enable (scenarioFeatureOf, or the CLI's loadScenarioFeatures); none by default. */
   features?: readonly ScenarioFeature[];
   /** Byte address of page 0; must be 1 GiB aligned. */
   arenaBase?: number;

@@ -4,8 +4,8 @@
  * handler, with the kernel runner's semantics: one userfaultfd per
  * scenario, EBADF before it is opened, EINVAL for a second open.
  *
- * The handler types are copied structurally from @pagewalk/cli's
- * scenario-session.ts (depending on the CLI would be a cycle).
+ * The handler types are copied structurally from @pagewalk/scenario-runner's
+ * scenario-session.ts (this package needs the runner only for its tests).
  */
 import { PAGE_SIZE, PMD_SIZE, errnoName, type Kernel, type Mm } from '@pagewalk/core-walk';
 import type { OpName, OpResult, ScenarioOp, ScenarioOpOf, UffdFault, UffdFaultFlagName, UffdFeatureName, UffdModeName } from '@pagewalk/scenario';
@@ -24,7 +24,7 @@ import {
 } from './uapi.js';
 import { userfaultfd, type UffdHandler, type UserfaultfdCtx } from './userfaultfd-ctx.js';
 
-/** What a handler sees (the subset of the CLI's ScenarioContext used here). */
+/** What a handler sees (the subset of the scenario runner's ScenarioContext used here). */
 export interface ScenarioContext {
   readonly kernel: Kernel;
   readonly mm: Mm;
