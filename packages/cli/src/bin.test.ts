@@ -35,4 +35,12 @@ describe.skipIf(!built)('the built pagewalk binary (needs `tsc -b packages/cli` 
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('1. Map anonymous memory and touch it');
   });
+
+  it('is reachable as node_modules/.bin/pagewalk at the repository root (the committed shim)', () => {
+    const shim = fileURLToPath(new URL('../../../node_modules/.bin/pagewalk', import.meta.url));
+    expect(existsSync(shim), 'run the install step first').toBe(true);
+    const run = spawnSync(shim, ['--help'], { encoding: 'utf8', timeout: 30_000 });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('usage: pagewalk <command>');
+  });
 });
