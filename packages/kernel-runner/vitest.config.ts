@@ -3,6 +3,7 @@ import pkg from './package.json' with { type: 'json' };
 
 export default defineProject({
   resolve: { conditions: ['@pagewalk/source'] },
+  ssr: { resolve: { conditions: ['@pagewalk/source'] } },
   test: {
     name: pkg.name,
     include: ['src/**/*.test.ts'],

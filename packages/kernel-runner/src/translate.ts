@@ -5,27 +5,19 @@
  * the op index and field otherwise.
  */
 
+import { ADVICE_NAMES, CATEGORY_NAMES, DEVICE_OP_NAMES, PROT_NAMES, UFFD_FEATURE_NAMES, UFFD_MODE_NAMES } from '@pagewalk/scenario';
+
 export const PAGE_SIZE = 4096;
 
 /** Category names in bit order (PAGE_IS_* bits 0..8). */
-export const CATEGORY_NAMES = [
-  'wpallowed',
-  'written',
-  'file',
-  'present',
-  'swapped',
-  'pfnzero',
-  'huge',
-  'soft_dirty',
-  'guard',
-] as const;
+export { CATEGORY_NAMES };
 
 export const ALL_CATEGORIES = 0x1ff;
 
 export const SCAN_FLAGS: Record<string, number> = { wp_matching: 1, check_wpasync: 2 };
 
 /** Ops that only the simulator can run (the HMM test-driver device). */
-export const DEVICE_OPS = ['dev_migrate', 'dev_migrate_back', 'dev_read', 'dev_write', 'dev_snapshot'];
+export const DEVICE_OPS: readonly string[] = DEVICE_OP_NAMES;
 
 const RANGE_OPS = new Set([
   'mmap',
@@ -133,43 +125,11 @@ export function rawI64(v: unknown, where: string): string {
 
 export type Translation = { lines: string } | { skipped: string };
 
-const PROTS = ['none', 'r', 'rw', 'rx', 'rwx'];
-const ADVICE = [
-  'dontneed',
-  'free',
-  'pageout',
-  'cold',
-  'willneed',
-  'hugepage',
-  'nohugepage',
-  'populate_read',
-  'populate_write',
-  'remove',
-  'collapse',
-  'guard_install',
-  'guard_remove',
-];
-/** UFFD_FEATURE_* names (lower case), as the scenario format allows. */
-const FEATURES = [
-  'pagefault_flag_wp',
-  'event_fork',
-  'event_remap',
-  'event_remove',
-  'missing_hugetlbfs',
-  'missing_shmem',
-  'event_unmap',
-  'sigbus',
-  'thread_id',
-  'minor_hugetlbfs',
-  'minor_shmem',
-  'exact_address',
-  'wp_hugetlbfs_shmem',
-  'wp_unpopulated',
-  'poison',
-  'wp_async',
-  'move',
-];
-const MODES = ['wp', 'missing', 'minor'];
+const PROTS: readonly string[] = PROT_NAMES;
+// The names the scenario format allows, from the one place that defines them.
+const ADVICE: readonly string[] = ADVICE_NAMES;
+const FEATURES: readonly string[] = UFFD_FEATURE_NAMES;
+const MODES: readonly string[] = UFFD_MODE_NAMES;
 
 function scanLine(op: Json, i: number, arenaPages: number): string {
   const page = nonNegInt(op, i, 'page');
