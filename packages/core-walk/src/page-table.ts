@@ -15,7 +15,12 @@ export class TablePool {
   /** Tables currently allocated. */
   live = 0;
 
-  constructor(initialTables = 64) {
+  /**
+   * 256 tables (512 KiB, zero-filled lazily by the OS) cover a 512 MiB
+   * populated range without growing; growth quadruples, so a walk that
+   * allocates thousands of tables copies the pool at most a few times.
+   */
+  constructor(initialTables = 256) {
     this.capacity = initialTables;
     this.entries = new Uint32Array(initialTables * PTRS_PER_TABLE);
   }
@@ -49,7 +54,7 @@ export class TablePool {
   }
 
   private grow(): void {
-    const capacity = this.capacity * 2;
+    const capacity = this.capacity * 4;
     const next = new Uint32Array(capacity * PTRS_PER_TABLE);
     next.set(this.entries);
     this.entries = next;

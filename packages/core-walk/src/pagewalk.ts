@@ -11,6 +11,7 @@ import { WalkAction, WalkDepth, WalkLock, type MmWalk, type MmWalkOps, type MmWa
 import type { Mm } from './mm.js';
 import type { Vma } from './vma.js';
 import type { ShmemFile } from './shmem.js';
+import type { TablePool } from './page-table.js';
 
 type Ops = MmWalkOpsUnsafe<any>;
 type Walk = MmWalk<any>;
@@ -31,34 +32,88 @@ function hasPteLevel(ops: Ops): boolean {
 function walkPteRangeInner(tableId: number, addr: number, end: number, walk: Walk): number {
   const ops = walk.ops;
   const pool = walk.mm.kernel.tables;
-  const base = tableId * PTRS_PER_TABLE;
-  const first = Math.floor(addr / PAGE_SIZE) % PTRS_PER_TABLE;
+  const slot = tableId * PTRS_PER_TABLE + (Math.floor(addr / PAGE_SIZE) % PTRS_PER_TABLE);
   const count = (end - addr) / PAGE_SIZE;
-  if (ops.pteBatch !== undefined && ops.installPte === undefined) {
+  if (ops.installPte !== undefined) return walkPteInstall(pool, slot, count, addr, walk);
+  if (ops.pteBatch !== undefined) {
     walk.entries = pool.entries;
-    walk.slot = base + first;
-    return ops.pteBatch(pool.entries, base + first, count, addr, walk) || 0;
+    walk.slot = slot;
+    return ops.pteBatch(pool.entries, slot, count, addr, walk) || 0;
   }
   const pteEntry = ops.pteEntry;
-  const installPte = ops.installPte;
-  for (let i = 0; i < count; i++, addr += PAGE_SIZE) {
-    const slot = base + first + i;
+  if (pteEntry === undefined) return 0;
+  return walkPteEntries(pool, slot, count, addr, walk, pteEntry);
+}
+
+/**
+ * One pteEntry call per PTE. Kept apart from the installing loop so that
+ * this call site sees only pteEntry callbacks: when the callback is
+ * inlined here, addresses above 2^31 (doubles, not small integers) are
+ * passed without allocating a HeapNumber per argument.
+ */
+function walkPteEntries(
+  pool: TablePool,
+  slot: number,
+  count: number,
+  addr: number,
+  walk: Walk,
+  pteEntry: NonNullable<Ops['pteEntry']>,
+): number {
+  // Unary plus: a number type for the loop's address even when this
+  // function is compiled on its own (parameters are untyped to the JIT).
+  addr = +addr;
+  const last = slot + count;
+  for (; slot < last; slot++) {
+    // Re-read: a callback may have allocated tables, which replaces the pool's array.
+    const entries = pool.entries;
+    walk.entries = entries;
+    walk.slot = slot;
+    const next = addr + PAGE_SIZE;
+    const err = pteEntry(entries[slot]! as Pte, addr, next, walk);
+    if (err) return err;
+    addr = next;
+  }
+  return 0;
+}
+
+/**
+ * The installing walk (mm-internal ops with installPte): empty PTEs get
+ * the entry installPte returns, or, when the ops have installPteBatch, a
+ * whole run of consecutive empty PTEs is handed to it in one call;
+ * pteEntry sees the non-empty ones.
+ */
+function walkPteInstall(pool: TablePool, slot: number, count: number, addr: number, walk: Walk): number {
+  const ops = walk.ops;
+  const installPte = ops.installPte!;
+  const installPteBatch = ops.installPteBatch;
+  const pteEntry = ops.pteEntry;
+  const last = slot + count;
+  while (slot < last) {
     const entries = pool.entries;
     walk.entries = entries;
     walk.slot = slot;
     const entry = entries[slot]! as Pte;
     let err: number;
-    if (installPte !== undefined && entry === 0) {
+    if (entry === 0) {
+      if (installPteBatch !== undefined) {
+        let run = slot + 1;
+        while (run < last && entries[run] === 0) run++;
+        const n = run - slot;
+        err = installPteBatch(entries, slot, n, addr, walk) || 0;
+        if (err) return err;
+        slot = run;
+        addr += n * PAGE_SIZE;
+        continue;
+      }
       err = installPte(addr, addr + PAGE_SIZE, walk);
       if (err < 0) return err;
       pool.entries[slot] = err >>> 0;
-      err = 0;
     } else if (pteEntry !== undefined) {
       err = pteEntry(entry, addr, addr + PAGE_SIZE, walk) || 0;
-    } else {
-      err = 0;
+      if (err) return err;
     }
-    if (err) return err;
+    slot++;
+    addr += PAGE_SIZE;
   }
   return 0;
 }
@@ -92,6 +147,26 @@ function walkPmdRange(pmdTable: number, addr: number, end: number, walk: Walk): 
   let next = addrEnd(addr, end, PMD_SHIFT);
   let slot = pmdTable * PTRS_PER_TABLE + tableIndex(addr, PMD_SHIFT);
   for (; addr !== end; addr = next, next = addr + PMD_SIZE < end ? addr + PMD_SIZE : end, slot++) {
+    if (!hasInstall && pool.entries[slot] === 0) {
+      // A run of none entries: one pteHole per entry (as the kernel calls
+      // it), or, without a pteHole, nothing to do but find the run's end.
+      if (ops.pteHole === undefined) {
+        // Counted in slots (integers), the addresses computed once at the end.
+        const entries = pool.entries;
+        const lastSlot = slot + Math.ceil((end - next) / PMD_SIZE);
+        let run = slot;
+        while (run < lastSlot && entries[run + 1] === 0) run++;
+        if (run !== slot) {
+          addr = next + (run - slot - 1) * PMD_SIZE;
+          next = addr + PMD_SIZE < end ? addr + PMD_SIZE : end;
+          slot = run;
+        }
+      } else {
+        const err = ops.pteHole!(addr, next, WalkDepth.Pmd, walk) || 0;
+        if (err) return err;
+      }
+      continue;
+    }
     for (;;) {
       let err = 0;
       if (pool.entries[slot] === 0) {
@@ -140,6 +215,24 @@ function walkPudRange(pudTable: number, addr: number, end: number, walk: Walk): 
   let next = addrEnd(addr, end, PUD_SHIFT);
   let slot = pudTable * PTRS_PER_TABLE + tableIndex(addr, PUD_SHIFT);
   for (; addr !== end; addr = next, next = addr + PUD_SIZE < end ? addr + PUD_SIZE : end, slot++) {
+    if (!hasInstall && pool.entries[slot] === 0) {
+      if (ops.pteHole === undefined) {
+        // Counted in slots (integers), the addresses computed once at the end.
+        const entries = pool.entries;
+        const lastSlot = slot + Math.ceil((end - next) / PUD_SIZE);
+        let run = slot;
+        while (run < lastSlot && entries[run + 1] === 0) run++;
+        if (run !== slot) {
+          addr = next + (run - slot - 1) * PUD_SIZE;
+          next = addr + PUD_SIZE < end ? addr + PUD_SIZE : end;
+          slot = run;
+        }
+      } else {
+        const err = ops.pteHole!(addr, next, WalkDepth.Pud, walk) || 0;
+        if (err) return err;
+      }
+      continue;
+    }
     for (;;) {
       let err = 0;
       if (pool.entries[slot] === 0) {
@@ -368,7 +461,7 @@ function newWalk<S>(mm: Mm, ops: MmWalkOpsUnsafe<S>, state: S, vma: Vma | null, 
 /** check_ops_valid(): public walkers refuse installPte (and pteBatch together with pteEntry). */
 function checkOpsValid(ops: object): boolean {
   const o = ops as Ops;
-  if (o.installPte !== undefined) return false;
+  if (o.installPte !== undefined || o.installPteBatch !== undefined) return false;
   if (o.pteEntry !== undefined && o.pteBatch !== undefined) return false;
   return true;
 }

@@ -109,6 +109,8 @@ export interface MmWalkOps<S = unknown> {
   walkLock?: WalkLock;
   /** Not available to public walks: see `@pagewalk/core-walk/mm-internal`. */
   installPte?: never;
+  /** Not available to public walks: see `@pagewalk/core-walk/mm-internal`. */
+  installPteBatch?: never;
 }
 
 /**
@@ -117,8 +119,19 @@ export interface MmWalkOps<S = unknown> {
  * negative errno to stop. With installPte set, pteEntry sees only non-empty
  * PTEs and pteHole never fires inside a VMA.
  */
-export type MmWalkOpsUnsafe<S = unknown> = Omit<MmWalkOps<S>, 'installPte'> & {
+export type MmWalkOpsUnsafe<S = unknown> = Omit<MmWalkOps<S>, 'installPte' | 'installPteBatch'> & {
   installPte?(addr: number, next: number, walk: MmWalk<S>): number;
+  /**
+   * Optional companion of installPte (used only when installPte is set):
+   * a run of consecutive empty PTEs of one table in one call —
+   * `entries[first .. first + count)` are all none and map
+   * `addr .. addr + count * 4096`. The callback stores the entries to
+   * install itself (it must not allocate page tables meanwhile). Returns 0
+   * to go on, or stops the walk like any callback (a negative errno or a
+   * positive value); entries it already stored stay. Same tables and
+   * results as calling installPte for each of them in address order.
+   */
+  installPteBatch?(entries: Uint32Array, first: number, count: number, addr: number, walk: MmWalk<S>): WalkResult;
 };
 
 /** Runtime list of every op name, kept exhaustive by the compiler. */
@@ -136,6 +149,7 @@ export const WALK_OP_NAMES: Record<keyof MmWalkOpsUnsafe<unknown>, true> = {
   postVma: true,
   walkLock: true,
   installPte: true,
+  installPteBatch: true,
 };
 
 /** Writes the entry the current callback was given (through its "pointer"). */

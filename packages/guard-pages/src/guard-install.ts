@@ -3,7 +3,8 @@
  * of the range with a guard marker, zapping whatever was mapped there.
  *
  * The walk uses the mm-internal installPte: empty PTEs (tables allocated as
- * needed) get a marker straight from the walker; pteEntry sees only the
+ * needed) get a marker straight from the walker — each run of consecutive
+ * empty PTEs in one installPteBatch call, a `fill`; pteEntry sees only the
  * non-empty ones. Anything that is not already a guard stops the walk with
  * 1, the range is zapped (a zap without ZAP_DROP_MARKER keeps guards) and
  * the walk is tried again.
@@ -65,12 +66,22 @@ function guardInstallSetPte(_addr: number, _next: number, walk: MmWalk<GuardInst
   return makeGuardPte();
 }
 
+/** A run of empty PTEs: all of them get the marker at once (guard_install_set_pte, batched). */
+function guardInstallSetPteBatch(entries: Uint32Array, first: number, count: number, _addr: number, walk: MmWalk<GuardInstallState>): number {
+  entries.fill(GUARD_PTE, first, first + count);
+  walk.state.nrPages += count;
+  return 0;
+}
+
+const GUARD_PTE = makeGuardPte();
+
 /** guard_install_walk_ops. */
 export const guardInstallWalkOps: MmWalkOpsUnsafe<GuardInstallState> = Object.freeze({
   pudEntry: guardInstallPudEntry,
   pmdEntry: guardInstallPmdEntry,
   pteEntry: guardInstallPteEntry,
   installPte: guardInstallSetPte,
+  installPteBatch: guardInstallSetPteBatch,
 });
 
 /**

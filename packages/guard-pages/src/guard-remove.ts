@@ -6,14 +6,13 @@ import {
   Errno,
   WalkAction,
   isGuardPteMarker,
+  makeGuardPte,
   pmdLeaf,
-  setEntry,
   walkPageRangeVma,
   type MmWalk,
   type MmWalkOps,
   type Mm,
   type Pmd,
-  type Pte,
   type Pud,
   type Vma,
 } from '@pagewalk/core-walk';
@@ -33,17 +32,26 @@ function guardRemovePmdEntry(entry: Pmd, _addr: number, _next: number, walk: MmW
   return 0;
 }
 
-/** A guard marker becomes an empty PTE; every other entry is left alone. */
-function guardRemovePteEntry(entry: Pte, _addr: number, _next: number, walk: MmWalk<GuardRemoveState>): number {
-  if (isGuardPteMarker(entry)) setEntry(walk, 0);
+/**
+ * A guard marker becomes an empty PTE; every other entry is left alone
+ * (guard_remove_pte_entry, over a whole slice of a PTE table at once).
+ */
+function guardRemovePteBatch(entries: Uint32Array, first: number, count: number): number {
+  const last = first + count;
+  for (let i = first; i < last; i++) {
+    const entry = entries[i]!;
+    if (entry === GUARD_PTE || (entry !== 0 && isGuardPteMarker(entry))) entries[i] = 0;
+  }
   return 0;
 }
+
+const GUARD_PTE = makeGuardPte();
 
 /** guard_remove_walk_ops. */
 export const guardRemoveWalkOps: MmWalkOps<GuardRemoveState> = Object.freeze({
   pudEntry: guardRemovePudEntry,
   pmdEntry: guardRemovePmdEntry,
-  pteEntry: guardRemovePteEntry,
+  pteBatch: guardRemovePteBatch,
 });
 
 /**

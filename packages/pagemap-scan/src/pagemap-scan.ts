@@ -11,8 +11,8 @@
  * - `pagemapScan(mm, arg)`: a typed call taking names or masks, returning
  *   `{ ret, walkEnd, regions }` or a negative errno.
  */
-import { Errno, PAGE_SIZE, walkPageRange, type Mm } from '@pagewalk/core-walk';
-import { createPagemapScanState, pagemapScanWalkOps, type PagemapScanState } from './scan-walk.js';
+import { Errno, PAGE_SIZE, walkPageRange, type Mm, type MmWalkOps } from '@pagewalk/core-walk';
+import { categoryArgsKey, createPagemapScanState, holesMayMatch, pagemapScanWalkOps, pagemapScanWalkOpsNoHoles, type PagemapScanState } from './scan-walk.js';
 import {
   PAGE_REGION_SIZE,
   PM_SCAN_ARG_SIZE,
@@ -75,26 +75,42 @@ export class PageRegionVec {
     this.length = 0;
   }
 
+  /** Makes room for `count` more regions (at least doubling, so appends stay amortised O(1)). */
+  reserve(count: number): void {
+    const needed = this.length + count;
+    if (needed <= this.starts.length) return;
+    const capacity = Math.max(needed, this.starts.length * 2);
+    const grownStarts = new Float64Array(capacity);
+    grownStarts.set(this.starts.subarray(0, this.length));
+    const grownEnds = new Float64Array(capacity);
+    grownEnds.set(this.ends.subarray(0, this.length));
+    const grownCategories = new Uint16Array(capacity);
+    grownCategories.set(this.categories.subarray(0, this.length));
+    this.starts = grownStarts;
+    this.ends = grownEnds;
+    this.categories = grownCategories;
+  }
+
   /** Appends the first `count` regions of a bounce buffer (pagemap_scan_flush_buffer's copy_to_user). */
   append(starts: Float64Array, ends: Float64Array, categories: Uint16Array, count: number): void {
-    const needed = this.length + count;
-    if (needed > this.starts.length) {
-      let capacity = this.starts.length * 2;
-      while (capacity < needed) capacity *= 2;
-      const grownStarts = new Float64Array(capacity);
-      grownStarts.set(this.starts.subarray(0, this.length));
-      const grownEnds = new Float64Array(capacity);
-      grownEnds.set(this.ends.subarray(0, this.length));
-      const grownCategories = new Uint16Array(capacity);
-      grownCategories.set(this.categories.subarray(0, this.length));
-      this.starts = grownStarts;
-      this.ends = grownEnds;
-      this.categories = grownCategories;
+    const at = this.length;
+    if (at + count > this.starts.length) this.reserve(count);
+    if (count === starts.length) {
+      // A full bounce buffer: plain block copies.
+      this.starts.set(starts, at);
+      this.ends.set(ends, at);
+      this.categories.set(categories, at);
+    } else {
+      const outStarts = this.starts;
+      const outEnds = this.ends;
+      const outCategories = this.categories;
+      for (let i = 0; i < count; i++) {
+        outStarts[at + i] = starts[i]!;
+        outEnds[at + i] = ends[i]!;
+        outCategories[at + i] = categories[i]!;
+      }
     }
-    this.starts.set(starts.subarray(0, count), this.length);
-    this.ends.set(ends.subarray(0, count), this.length);
-    this.categories.set(categories.subarray(0, count), this.length);
-    this.length = needed;
+    this.length = at + count;
   }
 
   toArray(): PageRegion[] {
@@ -168,16 +184,35 @@ function pagemapScanGetArgs(arg: PmScanArgRaw, p: PagemapScanState): number {
   return start;
 }
 
-/** pagemap_scan_flush_buffer: copies the bounce buffer to the user vector; returns the regions copied. */
+/**
+ * Points the bounce buffer at the free space after the user vector's
+ * regions, so that a flush only has to count them (the copy_to_user of
+ * pagemap_scan_flush_buffer without a copy). Same regions as a separate
+ * buffer copied at every flush: slots past bufIndex are never read.
+ */
+function bindBuffer(p: PagemapScanState, vec: PageRegionVec): void {
+  const size = Math.max(p.bufLen, 1);
+  vec.reserve(size);
+  const at = vec.length;
+  p.bufStart = vec.starts.subarray(at, at + size);
+  p.bufEnd = vec.ends.subarray(at, at + size);
+  p.bufCategories = vec.categories.subarray(at, at + size);
+}
+
+/** The state's own bounce buffer, restored after every scan (the state must not keep a user vector alive). */
+const ownBuffers = new WeakMap<PagemapScanState, { starts: Float64Array; ends: Float64Array; categories: Uint16Array }>();
+
+/** pagemap_scan_flush_buffer: hands the bounce buffer's regions to the user vector; returns their number. */
 function flushBuffer(p: PagemapScanState, vec: PageRegionVec): number {
   if (!p.hasBuffer) return 0;
   let n = p.bufIndex;
   if (p.bufEnd[n] !== p.bufStart[n]) n++;
   if (n === 0) return 0;
-  vec.append(p.bufStart, p.bufEnd, p.bufCategories, n);
+  vec.length += n;
   p.vecLen -= n;
   p.bufIndex = 0;
   p.bufLen = Math.min(p.bufLen, p.vecLen);
+  bindBuffer(p, vec);
   p.bufStart[0] = 0;
   p.bufEnd[0] = 0;
   return n;
@@ -192,6 +227,14 @@ let sharedState: PagemapScanState | null = null;
  * for every outcome after argument validation.
  */
 export function pagemapScanIoctl(mm: Mm, arg: PmScanArgRaw, vec: PageRegionVec): number {
+  return pagemapScanIoctlWith(mm, arg, vec, null);
+}
+
+/**
+ * pagemapScanIoctl walking with `ops` (null: the ioctl's own choice).
+ * Internal: lets a test run the same ioctl over the reference PTE loop.
+ */
+export function pagemapScanIoctlWith(mm: Mm, arg: PmScanArgRaw, vec: PageRegionVec, walkOps: MmWalkOps<PagemapScanState> | null): number {
   // One state object reused across calls (scans do not nest: the simulator is single-threaded).
   const p = sharedState ?? createPagemapScanState();
   sharedState = null;
@@ -202,6 +245,10 @@ export function pagemapScanIoctl(mm: Mm, arg: PmScanArgRaw, vec: PageRegionVec):
     p.hasBuffer = p.vecLen !== 0;
     p.bufLen = p.hasBuffer ? Math.min(PM_SCAN_BOUNCE_REGIONS, p.vecLen) : 0;
     p.bufIndex = 0;
+    if (p.hasBuffer) {
+      if (!ownBuffers.has(p)) ownBuffers.set(p, { starts: p.bufStart, ends: p.bufEnd, categories: p.bufCategories });
+      bindBuffer(p, vec);
+    }
     p.bufStart[0] = 0;
     p.bufEnd[0] = 0;
     p.bufCategories[0] = 0;
@@ -209,11 +256,14 @@ export function pagemapScanIoctl(mm: Mm, arg: PmScanArgRaw, vec: PageRegionVec):
     p.curVmaCategory = 0;
     p.curVmaWpAllowed = false;
     p.wpQuery = uffdWpAsyncQueryOf(mm.kernel);
+    p.catArgsKey = categoryArgsKey(p);
+    // Where no hole can match, the walker need not report holes at all.
+    const ops = walkOps ?? (holesMayMatch(p) ? pagemapScanWalkOps : pagemapScanWalkOpsNoHoles);
 
     let ret = 0;
     let ranges = 0;
     for (let walkStart = start; walkStart < p.end; walkStart = p.walkEnd) {
-      ret = walkPageRange(mm, walkStart, p.end, pagemapScanWalkOps, p);
+      ret = walkPageRange(mm, walkStart, p.end, ops, p);
       ranges += flushBuffer(p, vec);
       if (ret !== -Errno.ENOSPC) break;
       if (p.vecLen === 0 || p.foundPages === p.maxPages) break;
@@ -224,6 +274,12 @@ export function pagemapScanIoctl(mm: Mm, arg: PmScanArgRaw, vec: PageRegionVec):
     return ret;
   } finally {
     p.wpQuery = null;
+    const own = ownBuffers.get(p);
+    if (own !== undefined) {
+      p.bufStart = own.starts;
+      p.bufEnd = own.ends;
+      p.bufCategories = own.categories;
+    }
     sharedState = p;
   }
 }

@@ -101,6 +101,17 @@ export interface PagemapScanState {
   outEnd: number;
   /** The userfaultfd provider, null when no feature answers. */
   wpQuery: UffdWpAsyncQuery | null;
+  /**
+   * Per-PTE decisions by the entry's low (flag) byte (see
+   * buildCategoryTable), and `catNone` for an empty PTE. They depend only
+   * on the masks, WP_MATCHING and the VMA's categories: `catArgsKey` packs
+   * the first two (set per scan), `catTableKey` is the key the table was
+   * built for (-1: none), so repeated scans reuse it.
+   */
+  catTable: Int32Array;
+  catArgsKey: number;
+  catTableKey: number;
+  catNone: number;
 }
 
 /** A fresh state; `bufLen` etc. are set by the driver. */
@@ -127,6 +138,10 @@ export function createPagemapScanState(): PagemapScanState {
     foundPages: 0,
     outEnd: 0,
     wpQuery: null,
+    catTable: new Int32Array(256),
+    catArgsKey: -1,
+    catTableKey: -1,
+    catNone: 0,
   };
 }
 
@@ -139,7 +154,7 @@ function isAnonFolio(frames: FramePool, pfn: number): boolean {
 }
 
 /** pagemap_page_category, plus the 6.18.44 rule that an empty PTE in a table is WRITTEN. */
-function pteCategory(p: PagemapScanState, frames: FramePool, pte: number): number {
+export function pteCategory(p: PagemapScanState, frames: FramePool, pte: number): number {
   if (pte === 0) return PAGE_IS_WRITTEN;
   let categories: number;
   if (ptePresent(pte)) {
@@ -198,7 +213,7 @@ function hugetlbCategory(frames: FramePool, pte: number): number {
 
 /* ----------------------------------------------------------------- masks */
 
-function isInterestingPage(categories: number, p: PagemapScanState): boolean {
+export function isInterestingPage(categories: number, p: PagemapScanState): boolean {
   categories ^= p.categoryInverted;
   if ((categories & p.categoryMask) !== p.categoryMask) return false;
   if (p.categoryAnyofMask !== 0 && (categories & p.categoryAnyofMask) === 0) return false;
@@ -235,7 +250,7 @@ function pushRange(p: PagemapScanState, categories: number, addr: number, end: n
  * the max_pages budget and to the buffer. Returns 0 or -ENOSPC (early stop,
  * walkEnd set); the possibly trimmed end is left in `p.outEnd`.
  */
-function scanOutput(p: PagemapScanState, categories: number, addr: number, end: number): number {
+export function scanOutput(p: PagemapScanState, categories: number, addr: number, end: number): number {
   p.outEnd = end;
   if (!p.hasBuffer) return 0;
   categories &= p.returnMask;
@@ -275,14 +290,14 @@ function backoutRange(p: PagemapScanState, addr: number, end: number): void {
 /* ---------------------------------------------------------- write-protect */
 
 /** make_uffd_wp_pte: present → uffd-wp bit (and read-only), swap-type → swap uffd-wp bit, none → marker. */
-function uffdWpPte(pte: number): number {
+export function uffdWpPte(pte: number): number {
   if (ptePresent(pte)) return pteMkuffdWp(pte);
   if (pte !== 0) return pteSwpMkuffdWp(pte);
   return makeUffdWpMarker();
 }
 
-/** Already write-protected for userfaultfd (skipped by both fast paths). */
-function isUffdWpProtected(pte: number): boolean {
+/** Already write-protected for userfaultfd (skipped by the exclusive write-protect loop). */
+export function isUffdWpProtected(pte: number): boolean {
   return ptePresent(pte) ? pteUffdWp(pte) : pteSwpUffdWpAny(pte);
 }
 
@@ -335,6 +350,7 @@ function pagemapScanTestWalk(_start: number, _end: number, walk: Walk): number {
   if (!isInterestingVma(category, p)) return 1;
   p.curVmaCategory = category;
   p.curVmaWpAllowed = wpAllowed;
+  if (p.catTableKey !== p.catArgsKey * 512 + category) buildCategoryTable(p, walk.mm.kernel.frames);
   return 0;
 }
 
@@ -373,62 +389,192 @@ function pagemapScanPmdEntry(pmd: Pmd, start: number, end: number, walk: Walk): 
   return 0;
 }
 
-/** pagemap_scan_pmd_entry, PTE part: the two write-protect fast paths and the general loop. */
+/* ------------------------------------------------ per-PTE decision table */
+
+/** Decision bits: the low 16 bits are `categories & returnMask`. */
+const T_CATEGORIES = 0xffff;
+/** The page is not interesting (masks): skipped. */
+const T_SKIP = 1 << 16;
+/** WP_MATCHING is set and the page's categories include WRITTEN: write-protect it once reported. */
+const T_WRITE_PROTECT = 1 << 17;
+/** The flag byte does not decide the categories: classify the whole entry. */
+const T_SLOW = 1 << 18;
+const PTE_FLAG_BYTE = 0xff;
+
+/** The decision for a page of `categories` (VMA categories included). */
+export function pteDecision(p: PagemapScanState, categories: number): number {
+  if (!isInterestingPage(categories, p)) return T_SKIP;
+  const protect = (p.flags & PM_SCAN_WP_MATCHING) !== 0 && (categories & PAGE_IS_WRITTEN) !== 0;
+  return (categories & p.returnMask) | (protect ? T_WRITE_PROTECT : 0);
+}
+
+/**
+ * Fills `p.catTable` for the current VMA's categories: for each flag byte,
+ * the decision shared by every entry with that byte, or T_SLOW where the
+ * rest of the entry matters — a present entry when FILE or PFNZERO is of
+ * interest (a frame lookup / the pfn), a PTE marker (its bits are in the
+ * offset), a pfn-carrying swap entry when FILE is of interest, and byte 0
+ * (none, or a type-0 swap entry without flags). Categories outside
+ * category_mask | anyof | return_mask never change a decision, so the
+ * byte's representative entry (offset 1) gives the right answer — and the
+ * table does not depend on the frames (FILE and PFNZERO entries are slow).
+ */
+function buildCategoryTable(p: PagemapScanState, frames: FramePool): void {
+  const table = p.catTable;
+  const vmaCategory = p.curVmaCategory;
+  const wantFile = (p.masksOfInterest & PAGE_IS_FILE) !== 0;
+  const wantZero = (p.masksOfInterest & PAGE_IS_PFNZERO) !== 0;
+  table[0] = T_SLOW;
+  for (let byte = 1; byte <= PTE_FLAG_BYTE; byte++) {
+    const pte = byte + 256;
+    let slow: boolean;
+    if (ptePresent(pte)) slow = wantFile || wantZero;
+    else slow = isPteMarker(pte) || (wantFile && isPfnSwapEntry(pte));
+    table[byte] = slow ? T_SLOW : pteDecision(p, vmaCategory | pteCategory(p, frames, pte));
+  }
+  p.catNone = pteDecision(p, vmaCategory | pteCategory(p, frames, 0));
+  p.catTableKey = p.catArgsKey * 512 + vmaCategory;
+}
+
+/**
+ * pagemap_scan_pmd_entry, PTE part. Same results as classifying and
+ * outputting PTE by PTE (scan-reference.ts keeps that loop), in runs: a
+ * run is a stretch of empty entries, of entries with the same flag byte
+ * (when the byte decides the categories) or of identical entries, and it
+ * is skipped, or added to the current region, in one step. The region
+ * being built stays in locals for the whole batch; a page that cannot
+ * extend or start a region (max_pages or the buffer reached) goes through
+ * scanOutput, which records the early stop.
+ */
 function pagemapScanPteBatch(entries: Uint32Array, first: number, count: number, start: number, walk: Walk): number {
+  // Parameters are untyped to the JIT: `| 0` and unary `+` make the loop
+  // variables derived from them plain integers and doubles (about 40 % of
+  // this loop's time otherwise goes to checks and conversions).
+  first |= 0;
+  count |= 0;
+  start = +start;
   const p = walk.state;
-  const wp = (p.flags & PM_SCAN_WP_MATCHING) !== 0;
   const last = first + count;
 
-  if (wp && !p.hasBuffer) {
-    // Fast path A: exclusive write-protect, masks not consulted per PTE.
-    for (let i = first; i < last; i++) {
-      const pte = entries[i]!;
-      if (!isUffdWpProtected(pte)) entries[i] = uffdWpPte(pte);
+  if (!p.hasBuffer) {
+    // Nothing is reported; only an exclusive write-protect (fast path A) has work to do.
+    if ((p.flags & PM_SCAN_WP_MATCHING) !== 0) {
+      for (let i = first; i < last; i++) {
+        const pte = entries[i]!;
+        if (!isUffdWpProtected(pte)) entries[i] = uffdWpPte(pte);
+      }
     }
     return 0;
   }
 
-  let ret = 0;
-  let addr = start;
-  if (p.categoryAnyofMask === 0 && p.categoryInverted === 0 && p.categoryMask === PAGE_IS_WRITTEN && p.returnMask === PAGE_IS_WRITTEN) {
-    // Fast path B: "written" pages only; an empty PTE counts as written.
-    const categories = p.curVmaCategory | PAGE_IS_WRITTEN;
-    for (let i = first; i < last; i++, addr += PAGE_SIZE) {
-      const pte = entries[i]!;
-      if (isUffdWpProtected(pte)) continue;
-      const next = addr + PAGE_SIZE;
-      // Inline extension of the current region (the common case).
-      const index = p.bufIndex;
-      if (p.hasBuffer && addr === p.bufEnd[index] && p.foundPages < p.maxPages && (categories & p.returnMask) === p.bufCategories[index]) {
-        p.bufEnd[index] = next;
-        p.foundPages++;
-      } else {
-        ret = scanOutput(p, categories, addr, next);
-        if (p.outEnd === addr) break;
-      }
-      if (wp) entries[i] = uffdWpPte(pte);
-    }
-    return ret;
-  }
-
-  const frames = walk.mm.kernel.frames;
-  for (let i = first; i < last; i++, addr += PAGE_SIZE) {
+  // pagemapScanTestWalk builds the table for each VMA: a call here, taken
+  // once per scan, would have no JIT feedback yet when this loop gets
+  // optimized and would deoptimize it. (Kept as a safety net only.)
+  if (p.catTableKey !== p.catArgsKey * 512 + p.curVmaCategory) buildCategoryTable(p, walk.mm.kernel.frames);
+  const table = p.catTable;
+  const noneDecision = p.catNone;
+  const bufStart = p.bufStart;
+  const bufEnd = p.bufEnd;
+  const bufCategories = p.bufCategories;
+  const bufLast = p.bufLen - 1;
+  // Every loop variable is a small integer: addresses are `(page0 + i) * PAGE_SIZE`,
+  // computed where needed, never carried from one iteration to the next (a
+  // double carried by a loop is boxed on every step whenever V8 cannot keep
+  // it unboxed, e.g. in on-stack-replaced code after a deoptimization).
+  /** Page number of entry 0 of the pool (a double: page0 + i never overflows, unlike i * PAGE_SIZE). */
+  const page0 = start / PAGE_SIZE - first;
+  let index = p.bufIndex | 0;
+  let curCategories = bufCategories[index]!;
+  /** The current region ends at entry `curEndSlot` of this slice (-1: elsewhere, so nothing here extends it). */
+  let curEndSlot = slotOf(bufEnd[index]!, start, first, last);
+  let curEmpty = bufEnd[index] === 0;
+  /** Pages this slice may still add under max_pages (at most 2^30: a slice has 512). */
+  let room = pageRoom(p.maxPages, p.foundPages);
+  let added = 0;
+  let i = first;
+  while (i < last) {
     const pte = entries[i]!;
-    const categories = p.curVmaCategory | pteCategory(p, frames, pte);
-    if (!isInterestingPage(categories, p)) continue;
-    const next = addr + PAGE_SIZE;
-    const index = p.bufIndex;
-    if (p.hasBuffer && addr === p.bufEnd[index] && p.foundPages < p.maxPages && (categories & p.returnMask) === p.bufCategories[index]) {
-      p.bufEnd[index] = next;
-      p.foundPages++;
+    let decision: number;
+    let run = i + 1;
+    if (pte === 0) {
+      decision = noneDecision;
+      if ((decision & T_SKIP) !== 0) {
+        // Uninteresting holes (the sparse and alternating layouts): skip the run.
+        while (run < last && entries[run] === 0) run++;
+        i = run;
+        continue;
+      }
+      while (run < last && entries[run] === 0) run++;
     } else {
-      ret = scanOutput(p, categories, addr, next);
-      if (p.outEnd === addr) break;
+      const byte = pte & PTE_FLAG_BYTE;
+      decision = table[byte]!;
+      if ((decision & T_SLOW) === 0) {
+        while (run < last && (entries[run]! & PTE_FLAG_BYTE) === byte) run++;
+      } else {
+        decision = pteDecision(p, p.curVmaCategory | pteCategory(p, walk.mm.kernel.frames, pte));
+        while (run < last && entries[run] === pte) run++;
+      }
+      if ((decision & T_SKIP) !== 0) {
+        i = run;
+        continue;
+      }
     }
-    if (!wp || (categories & PAGE_IS_WRITTEN) === 0) continue;
-    entries[i] = uffdWpPte(pte);
+    const categories = decision & T_CATEGORIES;
+    const extend = i === curEndSlot && categories === curCategories;
+    if (added >= room || (index >= bufLast && !extend && !curEmpty)) {
+      // A limit: pagemap_scan_output trims this page away and stops the walk.
+      const at = (page0 + i) * PAGE_SIZE;
+      p.bufIndex = index;
+      p.foundPages += added;
+      const ret = scanOutput(p, categories, at, at + PAGE_SIZE);
+      if (p.outEnd === at) return ret;
+      // (Not reached: a one-page output that fits is never cut.)
+      index = p.bufIndex | 0;
+      curCategories = bufCategories[index]!;
+      curEndSlot = slotOf(bufEnd[index]!, start, first, last);
+      curEmpty = bufEnd[index] === 0;
+      room = pageRoom(p.maxPages, p.foundPages);
+      added = 0;
+      if ((decision & T_WRITE_PROTECT) !== 0) entries[i] = uffdWpPte(pte);
+      i++;
+      continue;
+    }
+    if (!extend) {
+      // pagemap_scan_push_range: a new region after the current one (or in its place when it is empty).
+      if (!curEmpty) index++;
+      bufStart[index] = (page0 + i) * PAGE_SIZE;
+      bufCategories[index] = categories;
+      curCategories = categories;
+      curEmpty = false;
+    }
+    let n = run - i;
+    // max_pages: at least one page of room is left here.
+    if (n > room - added) n = room - added;
+    added += n;
+    curEndSlot = i + n;
+    bufEnd[index] = (page0 + curEndSlot) * PAGE_SIZE;
+    if ((decision & T_WRITE_PROTECT) !== 0) {
+      for (; i < curEndSlot; i++) entries[i] = uffdWpPte(entries[i]!);
+    } else {
+      i = curEndSlot;
+    }
   }
-  return ret;
+  p.bufIndex = index;
+  p.foundPages += added;
+  return 0;
+}
+
+/** max_pages - found as a small integer, capped at 2^30 (Infinity: no limit). */
+function pageRoom(maxPages: number, found: number): number {
+  const room = maxPages - found;
+  return room > 0x40000000 ? 0x40000000 : room | 0;
+}
+
+/** The entry of the slice [first, last] at which `addr` falls, or -1. */
+function slotOf(addr: number, start: number, first: number, last: number): number {
+  // Slot indexes times PAGE_SIZE overflow 32 bits; offsets within a slice do not.
+  const offset = (addr - start) / PAGE_SIZE;
+  return offset >= 0 && offset <= last - first && Number.isInteger(offset) ? first + (offset | 0) : -1;
 }
 
 /** pagemap_scan_hugetlb_entry: one hugetlb page (clipped to the range). */
@@ -483,3 +629,42 @@ export const pagemapScanWalkOps: MmWalkOps<PagemapScanState> = {
   hugetlbEntry: pagemapScanHugetlbEntry,
   walkLock: WalkLock.Read,
 };
+
+/**
+ * The same ops without pteHole, for scans where no hole can match: then
+ * pagemapScanPteHole would return 0 for every hole without doing
+ * anything, and the walker need not call it once per empty upper entry
+ * (a sparse range has hundreds of thousands).
+ */
+export const pagemapScanWalkOpsNoHoles: MmWalkOps<PagemapScanState> = Object.freeze({
+  testWalk: pagemapScanTestWalk,
+  pmdEntry: pagemapScanPmdEntry,
+  pteBatch: pagemapScanPteBatch,
+  hugetlbEntry: pagemapScanHugetlbEntry,
+  walkLock: WalkLock.Read,
+});
+
+/**
+ * What the decision table depends on besides the VMA's categories: the four
+ * masks (9 bits each) and WP_MATCHING, packed exactly into a double.
+ */
+export function categoryArgsKey(p: PagemapScanState): number {
+  const wp = (p.flags & PM_SCAN_WP_MATCHING) !== 0 ? 1 : 0;
+  return (((p.categoryMask * 512 + p.categoryAnyofMask) * 512 + p.categoryInverted) * 512 + p.returnMask) * 2 + wp;
+}
+
+/** Every category a hole can carry: the VMA's (WPALLOWED, SOFT_DIRTY), WRITTEN only with WPALLOWED. */
+const HOLE_CATEGORIES = [
+  0,
+  PAGE_IS_SOFT_DIRTY,
+  PAGE_IS_WPALLOWED,
+  PAGE_IS_WPALLOWED | PAGE_IS_SOFT_DIRTY,
+  PAGE_IS_WPALLOWED | PAGE_IS_WRITTEN,
+  PAGE_IS_WPALLOWED | PAGE_IS_WRITTEN | PAGE_IS_SOFT_DIRTY,
+] as const;
+
+/** Whether some hole can be interesting under the scan's masks (else pagemapScanWalkOpsNoHoles will do). */
+export function holesMayMatch(p: PagemapScanState): boolean {
+  for (const categories of HOLE_CATEGORIES) if (isInterestingPage(categories, p)) return true;
+  return false;
+}
