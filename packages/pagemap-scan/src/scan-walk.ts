@@ -391,7 +391,7 @@ function pagemapScanPmdEntry(pmd: Pmd, start: number, end: number, walk: Walk): 
 
 /* ------------------------------------------------ per-PTE decision table */
 
-/** Decision bits: the low 16 bits are `categories & returnMask`. */
+/** Decision bits: the low 16 bits are `categories & returnMask`; see also T_WP_XOR_SHIFT. */
 const T_CATEGORIES = 0xffff;
 /** The page is not interesting (masks): skipped. */
 const T_SKIP = 1 << 16;
@@ -400,6 +400,12 @@ const T_WRITE_PROTECT = 1 << 17;
 /** The flag byte does not decide the categories: classify the whole entry. */
 const T_SLOW = 1 << 18;
 const PTE_FLAG_BYTE = 0xff;
+/**
+ * Table decisions with T_WRITE_PROTECT carry, from this bit on, what
+ * uffdWpPte flips in the flag byte (never 0: it sets the uffd-wp bit, and
+ * only the flag byte changes for an entry decided by its flag byte).
+ */
+const T_WP_XOR_SHIFT = 19;
 
 /** The decision for a page of `categories` (VMA categories included). */
 export function pteDecision(p: PagemapScanState, categories: number): number {
@@ -430,7 +436,9 @@ function buildCategoryTable(p: PagemapScanState, frames: FramePool): void {
     let slow: boolean;
     if (ptePresent(pte)) slow = wantFile || wantZero;
     else slow = isPteMarker(pte) || (wantFile && isPfnSwapEntry(pte));
-    table[byte] = slow ? T_SLOW : pteDecision(p, vmaCategory | pteCategory(p, frames, pte));
+    let decision = slow ? T_SLOW : pteDecision(p, vmaCategory | pteCategory(p, frames, pte));
+    if ((decision & T_WRITE_PROTECT) !== 0) decision |= ((uffdWpPte(pte) ^ pte) & PTE_FLAG_BYTE) << T_WP_XOR_SHIFT;
+    table[byte] = decision;
   }
   p.catNone = pteDecision(p, vmaCategory | pteCategory(p, frames, 0));
   p.catTableKey = p.catArgsKey * 512 + vmaCategory;
@@ -554,7 +562,13 @@ function pagemapScanPteBatch(entries: Uint32Array, first: number, count: number,
     curEndSlot = i + n;
     bufEnd[index] = (page0 + curEndSlot) * PAGE_SIZE;
     if ((decision & T_WRITE_PROTECT) !== 0) {
-      for (; i < curEndSlot; i++) entries[i] = uffdWpPte(entries[i]!);
+      const flip = (decision >>> T_WP_XOR_SHIFT) & PTE_FLAG_BYTE;
+      if (flip !== 0) {
+        // The run's entries share the flag byte: uffdWpPte flips the same bits in each.
+        for (; i < curEndSlot; i++) entries[i] = entries[i]! ^ flip;
+      } else {
+        for (; i < curEndSlot; i++) entries[i] = uffdWpPte(entries[i]!);
+      }
     } else {
       i = curEndSlot;
     }
