@@ -97,7 +97,7 @@ export class Mm {
   readonly geometry: PagingGeometry;
   /** Table id of the top-level table. */
   readonly pgd: number;
-  readonly vmas = new VmaList();
+  readonly vmas: VmaList = new VmaList(this);
   readonly lock = new MmapLock();
   /** MMF_HAS_PINNED: some page of this mm was ever pinned (affects fork and clear_refs). */
   hasPinned = false;

@@ -217,11 +217,15 @@ describe('entry points', () => {
     mapAnon(mm, 0, 8);
     const vma = mm.vmas.lookup(BASE)!;
     const log: string[] = [];
-    expect(walkPageVma(vma, mm, recorder(), log)).toBe(0);
+    expect(walkPageVma(vma, recorder(), log)).toBe(0);
     expect(log.some((l) => l.startsWith('test'))).toBe(false);
     expect(log[0]).toBe('pre 0-8');
-    expect(walkPageRangeVma(vma, mm, BASE - P, BASE + P, recorder(), [])).toBe(-Errno.EINVAL);
-    expect(walkPageRangeVma(vma, mm, BASE + P, BASE + 2 * P, recorder(), [])).toBe(0);
+    expect(walkPageRangeVma(vma, BASE - P, BASE + P, recorder(), [])).toBe(-Errno.EINVAL);
+    expect(walkPageRangeVma(vma, BASE + P, BASE + 2 * P, recorder(), [])).toBe(0);
+    // A VMA of no mm (walk->mm == NULL), or one no longer in its mm, is EINVAL.
+    expect(walkPageVma(new Vma(BASE, BASE + P, 1, BASE / P, null), recorder(), [])).toBe(-Errno.EINVAL);
+    expect(mm.munmap(BASE, 8 * P)).toBe(0);
+    expect(walkPageVma(vma, recorder(), [])).toBe(-Errno.EINVAL);
   });
 
   it('walkPageRangeNovma walks tables regardless of VMAs and skips huge leaves', () => {
@@ -265,8 +269,8 @@ describe('installPte and the public walkers', () => {
     const vma = mm.vmas.lookup(BASE)!;
     const ops = { installPte: () => makeGuardPte() } as unknown as MmWalkOps;
     expect(walkPageRange(mm, BASE, BASE + P, ops)).toBe(-Errno.EINVAL);
-    expect(walkPageVma(vma, mm, ops)).toBe(-Errno.EINVAL);
-    expect(walkPageRangeVma(vma, mm, BASE, BASE + P, ops)).toBe(-Errno.EINVAL);
+    expect(walkPageVma(vma, ops)).toBe(-Errno.EINVAL);
+    expect(walkPageRangeVma(vma, BASE, BASE + P, ops)).toBe(-Errno.EINVAL);
     expect(walkPageRangeNovma(mm, BASE, BASE + P, ops)).toBe(-Errno.EINVAL);
     const file = kernel.memfdCreate('f', P);
     if (typeof file === 'number') throw new Error('memfd');

@@ -532,8 +532,14 @@ export function walkPageRange<S>(mm: Mm, start: number, end: number, ops: MmWalk
   return walkPageRangeUnsafe(mm, start, end, ops as MmWalkOpsUnsafe<S>, state as S);
 }
 
-/** Walks [start, end) of one VMA, without testWalk (walk_page_range_vma). */
-export function walkPageRangeVma<S>(vma: Vma, mm: Mm, start: number, end: number, ops: MmWalkOps<S>, state?: S): number {
+/**
+ * Walks [start, end) of one VMA, without testWalk (walk_page_range_vma):
+ * -EINVAL for an empty or unaligned range, one outside the VMA, a VMA that
+ * belongs to no mm, or ops carrying installPte.
+ */
+export function walkPageRangeVma<S>(vma: Vma, start: number, end: number, ops: MmWalkOps<S>, state?: S): number {
+  const mm = vma.mm;
+  if (mm === null) return -Errno.EINVAL;
   if (!validRange(mm, start, end) || !isPageAlignedPair(start, end)) return -Errno.EINVAL;
   if (start < vma.start || end > vma.end) return -Errno.EINVAL;
   if (!checkOpsValid(ops)) return -Errno.EINVAL;
@@ -541,7 +547,9 @@ export function walkPageRangeVma<S>(vma: Vma, mm: Mm, start: number, end: number
 }
 
 /** Walks a whole VMA, without testWalk (walk_page_vma). */
-export function walkPageVma<S>(vma: Vma, mm: Mm, ops: MmWalkOps<S>, state?: S): number {
+export function walkPageVma<S>(vma: Vma, ops: MmWalkOps<S>, state?: S): number {
+  const mm = vma.mm;
+  if (mm === null) return -Errno.EINVAL;
   if (!checkOpsValid(ops)) return -Errno.EINVAL;
   return walkOneVma(mm, vma, vma.start, vma.end, ops as MmWalkOpsUnsafe<S>, state as S);
 }

@@ -6,6 +6,7 @@
  * operations stay exact); their meaning follows include/linux/mm.h.
  */
 import { PAGE_SIZE } from './geometry.js';
+import type { Mm } from './mm.js';
 import type { ShmemFile } from './shmem.js';
 
 export const VM_NONE = 0;
@@ -63,6 +64,9 @@ export interface AnonVma {
 }
 
 export class Vma {
+  /** The address space this VMA belongs to (vm_mm); set when it is inserted into an mm's VMA list. */
+  mm: Mm | null = null;
+
   constructor(
     public start: number,
     public end: number,
@@ -144,6 +148,9 @@ export function canMerge(prev: Vma, next: Vma): boolean {
 export class VmaList {
   private items: Vma[] = [];
 
+  /** `owner` becomes the `mm` of every VMA inserted. */
+  constructor(private readonly owner: Mm | null = null) {}
+
   get size(): number {
     return this.items.length;
   }
@@ -208,6 +215,7 @@ export class VmaList {
   }
 
   insert(vma: Vma): void {
+    vma.mm = this.owner;
     const i = this.indexAfter(vma.start);
     this.items.splice(i, 0, vma);
   }

@@ -97,8 +97,8 @@ describe('runtime check in the public walkers', () => {
     const file = kernel.memfdCreate('f', 4096);
     if (typeof file === 'number') throw new Error('memfd');
     expect(walkPageRange(mm, TEST_ARENA_BASE, TEST_ARENA_BASE + 4096, ops, state)).toBe(-core.Errno.EINVAL);
-    expect(walkPageVma(vma, mm, ops, state)).toBe(-core.Errno.EINVAL);
-    expect(walkPageRangeVma(vma, mm, TEST_ARENA_BASE, TEST_ARENA_BASE + 4096, ops, state)).toBe(-core.Errno.EINVAL);
+    expect(walkPageVma(vma, ops, state)).toBe(-core.Errno.EINVAL);
+    expect(walkPageRangeVma(vma, TEST_ARENA_BASE, TEST_ARENA_BASE + 4096, ops, state)).toBe(-core.Errno.EINVAL);
     expect(walkPageRangeNovma(mm, TEST_ARENA_BASE, TEST_ARENA_BASE + 4096, ops, state)).toBe(-core.Errno.EINVAL);
     expect(walkPageMapping(file, 0, 1, ops, state)).toBe(-core.Errno.EINVAL);
     expect(state.nrPages).toBe(0);

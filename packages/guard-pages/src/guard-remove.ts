@@ -59,7 +59,7 @@ export const guardRemoveWalkOps: MmWalkOps<GuardRemoveState> = Object.freeze({
  * Returns 0, or -EINVAL for VM_SPECIAL and hugetlb VMAs. Allowed on
  * mlocked VMAs: removing a guard destroys nothing.
  */
-export function guardRemoveVma(mm: Mm, vma: Vma, start: number, end: number): number {
+export function guardRemoveVma(_mm: Mm, vma: Vma, start: number, end: number): number {
   if (!isValidGuardVma(vma, true)) return -Errno.EINVAL;
-  return walkPageRangeVma(vma, mm, start, end, guardRemoveWalkOps, null);
+  return walkPageRangeVma(vma, start, end, guardRemoveWalkOps, null);
 }
