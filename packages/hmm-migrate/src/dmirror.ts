@@ -404,7 +404,12 @@ export class HmmMirror {
       return 0;
     });
     if (ret !== 0) return { ...result, ret };
-    const data = new Uint8Array(npages * PAGE_SIZE);
+    return this.readBack(addr, end, result);
+  }
+
+  /** Reads [addr, end) through the mirror after a command, as the test driver returns the data. */
+  private readBack(addr: number, end: number, result: DmirrorResult): DmirrorResult {
+    const data = new Uint8Array(end - addr);
     result.ret = this.doRead(addr, end, addr, data, result);
     if (result.ret === 0) result.data = data;
     return result;
@@ -495,10 +500,7 @@ export class HmmMirror {
       return 0;
     });
     if (ret !== 0) return { ...result, ret };
-    const data = new Uint8Array(npages * PAGE_SIZE);
-    result.ret = this.doRead(addr, end, addr, data, result);
-    if (result.ret === 0) result.data = data;
-    return result;
+    return this.readBack(addr, end, result);
   }
 
   /** HMM_DMIRROR_CHECK_EXCLUSIVE: -EPERM while the device still holds atomic access to a page of the range. */

@@ -2,6 +2,7 @@
  * The user-visible constants of PAGEMAP_SCAN and /proc/pid/pagemap
  * (include/uapi/linux/fs.h, fs/proc/task_mmu.c), x86-64 with 4 KiB pages.
  */
+import { CATEGORY_NAMES } from '@pagewalk/scenario';
 
 /* ---- PAGEMAP_SCAN categories (page_region.categories and every mask) ---- */
 
@@ -17,18 +18,8 @@ export const PAGE_IS_GUARD = 1 << 8;
 /** Every valid category bit (PM_SCAN_CATEGORIES). */
 export const PM_SCAN_CATEGORIES = 0x1ff;
 
-/** Category names in bit order (bit 0 first), as SCENARIO.md spells them. */
-export const PM_SCAN_CATEGORY_NAMES = [
-  'wpallowed',
-  'written',
-  'file',
-  'present',
-  'swapped',
-  'pfnzero',
-  'huge',
-  'soft_dirty',
-  'guard',
-] as const;
+/** Category names in bit order (bit 0 first), as SCENARIO.md spells them (the format's own table). */
+export const PM_SCAN_CATEGORY_NAMES = CATEGORY_NAMES;
 export type PmScanCategoryName = (typeof PM_SCAN_CATEGORY_NAMES)[number];
 
 /* ---- PAGEMAP_SCAN flags ---- */
