@@ -455,8 +455,22 @@ function enterVmaLock(mm: Mm, vma: Vma, mode: WalkLock): void {
 /* -------------------------------------------------------------- entries */
 
 function newWalk<S>(mm: Mm, ops: MmWalkOpsUnsafe<S>, state: S, vma: Vma | null, noVma: boolean): MmWalk<S> {
-  return { ops, mm, vma, action: WalkAction.Subtree, noVma, state, entries: mm.kernel.tables.entries, slot: 0 };
+  return walkObject(ops, mm, vma, noVma, state, mm.kernel.tables.entries);
 }
+
+function walkObject<S>(ops: MmWalkOpsUnsafe<S>, mm: Mm, vma: Vma | null, noVma: boolean, state: S, entries: Uint32Array): MmWalk<S> {
+  return { ops, mm, vma, action: WalkAction.Subtree, noVma, state, entries, slot: 0 };
+}
+
+// Walk objects get callers' ops and state of every shape. Had the first
+// walker of a process been the only one for a while, V8 would have
+// recorded its ops and state types as the walk fields' types, compiled
+// its callbacks against them, and thrown that code away when a second
+// walker came (and a large callback may then stay unoptimized). Two walk
+// objects of different shapes made here give the fields their general
+// types from the start.
+walkObject({}, null as unknown as Mm, null, false, undefined, new Uint32Array(0));
+walkObject({ walkLock: WalkLock.Read }, {} as Mm, null, true, { generic: true }, new Uint32Array(0));
 
 /** check_ops_valid(): public walkers refuse installPte (and pteBatch together with pteEntry). */
 function checkOpsValid(ops: object): boolean {
