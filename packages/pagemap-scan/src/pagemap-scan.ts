@@ -12,7 +12,17 @@
  *   `{ ret, walkEnd, regions }` or a negative errno.
  */
 import { Errno, PAGE_SIZE, walkPageRange, type Mm, type MmWalkOps } from '@pagewalk/core-walk';
-import { categoryArgsKey, createPagemapScanState, holesMayMatch, pagemapScanWalkOps, pagemapScanWalkOpsNoHoles, type PagemapScanState } from './scan-walk.js';
+import {
+  bindScanBuffer,
+  categoryArgsKey,
+  createPagemapScanState,
+  flushScanBuffer,
+  holesMayMatch,
+  pagemapScanWalkOps,
+  pagemapScanWalkOpsNoHoles,
+  type PagemapScanState,
+  type RegionSink,
+} from './scan-walk.js';
 import {
   PAGE_REGION_SIZE,
   PM_SCAN_ARG_SIZE,
@@ -59,7 +69,7 @@ export interface PageRegion {
  * The simulated user vector the ioctl copies regions into: parallel typed
  * arrays that grow as needed (no object per region until `toArray()`).
  */
-export class PageRegionVec {
+export class PageRegionVec implements RegionSink {
   length = 0;
   starts: Float64Array;
   ends: Float64Array;
@@ -184,39 +194,8 @@ function pagemapScanGetArgs(arg: PmScanArgRaw, p: PagemapScanState): number {
   return start;
 }
 
-/**
- * Points the bounce buffer at the free space after the user vector's
- * regions, so that a flush only has to count them (the copy_to_user of
- * pagemap_scan_flush_buffer without a copy). Same regions as a separate
- * buffer copied at every flush: slots past bufIndex are never read.
- */
-function bindBuffer(p: PagemapScanState, vec: PageRegionVec): void {
-  const size = Math.max(p.bufLen, 1);
-  vec.reserve(size);
-  const at = vec.length;
-  p.bufStart = vec.starts.subarray(at, at + size);
-  p.bufEnd = vec.ends.subarray(at, at + size);
-  p.bufCategories = vec.categories.subarray(at, at + size);
-}
-
 /** The state's own bounce buffer, restored after every scan (the state must not keep a user vector alive). */
 const ownBuffers = new WeakMap<PagemapScanState, { starts: Float64Array; ends: Float64Array; categories: Uint16Array }>();
-
-/** pagemap_scan_flush_buffer: hands the bounce buffer's regions to the user vector; returns their number. */
-function flushBuffer(p: PagemapScanState, vec: PageRegionVec): number {
-  if (!p.hasBuffer) return 0;
-  let n = p.bufIndex;
-  if (p.bufEnd[n] !== p.bufStart[n]) n++;
-  if (n === 0) return 0;
-  vec.length += n;
-  p.vecLen -= n;
-  p.bufIndex = 0;
-  p.bufLen = Math.min(p.bufLen, p.vecLen);
-  bindBuffer(p, vec);
-  p.bufStart[0] = 0;
-  p.bufEnd[0] = 0;
-  return n;
-}
 
 let sharedState: PagemapScanState | null = null;
 
@@ -244,14 +223,19 @@ export function pagemapScanIoctlWith(mm: Mm, arg: PmScanArgRaw, vec: PageRegionV
     p.masksOfInterest = p.categoryMask | p.categoryAnyofMask | p.returnMask;
     p.hasBuffer = p.vecLen !== 0;
     p.bufLen = p.hasBuffer ? Math.min(PM_SCAN_BOUNCE_REGIONS, p.vecLen) : 0;
-    p.bufIndex = 0;
+    p.rangesOut = 0;
     if (p.hasBuffer) {
       if (!ownBuffers.has(p)) ownBuffers.set(p, { starts: p.bufStart, ends: p.bufEnd, categories: p.bufCategories });
-      bindBuffer(p, vec);
+      p.sink = vec;
+      bindScanBuffer(p);
+    } else {
+      p.bufBase = 0;
+      p.bufIndex = 0;
+      p.bufLast = -1;
     }
-    p.bufStart[0] = 0;
-    p.bufEnd[0] = 0;
-    p.bufCategories[0] = 0;
+    p.bufStart[p.bufBase] = 0;
+    p.bufEnd[p.bufBase] = 0;
+    p.bufCategories[p.bufBase] = 0;
     p.foundPages = 0;
     p.curVmaCategory = 0;
     p.curVmaWpAllowed = false;
@@ -261,19 +245,19 @@ export function pagemapScanIoctlWith(mm: Mm, arg: PmScanArgRaw, vec: PageRegionV
     const ops = walkOps ?? (holesMayMatch(p) ? pagemapScanWalkOps : pagemapScanWalkOpsNoHoles);
 
     let ret = 0;
-    let ranges = 0;
     for (let walkStart = start; walkStart < p.end; walkStart = p.walkEnd) {
       ret = walkPageRange(mm, walkStart, p.end, ops, p);
-      ranges += flushBuffer(p, vec);
+      flushScanBuffer(p);
       if (ret !== -Errno.ENOSPC) break;
       if (p.vecLen === 0 || p.foundPages === p.maxPages) break;
     }
-    if (ret === 0 || ret === -Errno.ENOSPC) ret = ranges;
+    if (ret === 0 || ret === -Errno.ENOSPC) ret = p.rangesOut;
     if (p.walkEnd === 0) p.walkEnd = p.end;
     arg.walkEnd = p.walkEnd;
     return ret;
   } finally {
     p.wpQuery = null;
+    p.sink = null;
     const own = ownBuffers.get(p);
     if (own !== undefined) {
       p.bufStart = own.starts;

@@ -156,7 +156,7 @@ describe('optimized scan = per-PTE reference', () => {
         }
         expect(checkInvariants(fast.kernel)).toEqual([]);
       }),
-      { numRuns: 300 },
+      { numRuns: Number(process.env.SCAN_EQ_RUNS ?? 300) },
     );
   });
 });

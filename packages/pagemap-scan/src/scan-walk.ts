@@ -66,6 +66,12 @@ import {
 
 /** The huge page size the kernel compares against (HPAGE_SIZE, 2 MiB on x86-64). */
 const HPAGE_SIZE = PMD_SIZE;
+/**
+ * PAGE_SIZE for the hot loops. An imported binding is read through its
+ * module cell (a load and a hole check at every use); a const of this
+ * module is folded into the compiled code.
+ */
+const PAGE_BYTES = PAGE_SIZE;
 /** Internal: the THP was split, process its range at PTE level (the kernel's -ENOENT). */
 const THP_SPLIT = -Errno.ENOENT;
 
@@ -91,36 +97,53 @@ export interface PagemapScanState {
   curVmaWpAllowed: boolean;
   /** A bounce buffer exists (vec_len was not 0): the kernel's non-NULL vec_buf / vec_out. */
   hasBuffer: boolean;
+  /**
+   * The bounce buffer is a window of `bufLen` slots of these arrays,
+   * starting at `bufBase`; `bufIndex` (the current region) and `bufLast`
+   * (the window's last slot) are absolute indexes. While a scan runs the
+   * arrays are the user vector's (see bindScanBuffer), so a flush only
+   * moves the window: the regions are already where copy_to_user would
+   * put them.
+   */
   bufLen: number;
+  bufBase: number;
   bufIndex: number;
+  bufLast: number;
   bufStart: Float64Array;
   bufEnd: Float64Array;
   bufCategories: Uint16Array;
+  /** The user vector regions are flushed to (null outside a scan). */
+  sink: RegionSink | null;
+  /** Regions flushed to the user vector so far (do_pagemap_scan's n_ranges_out). */
+  rangesOut: number;
   foundPages: number;
   /** End of the last output after trimming (pagemap_scan_output's `*end`). */
   outEnd: number;
   /** The userfaultfd provider, null when no feature answers. */
   wpQuery: UffdWpAsyncQuery | null;
   /**
-   * Per-PTE decisions by the entry's low (flag) byte (see
-   * buildCategoryTable), and `catNone` for an empty PTE. They depend only
-   * on the masks, WP_MATCHING and the VMA's categories: `catArgsKey` packs
-   * the first two (set per scan), `catTableKey` is the key the table was
-   * built for (-1: none), so repeated scans reuse it.
+   * The decisions of the per-flag-byte table (CAT_TABLE, see
+   * buildCategoryTable) depend only on the masks, WP_MATCHING and the
+   * VMA's categories: `catArgsKey` packs the first two (set per scan).
+   * `catNone` is this state's decision for an empty PTE.
    */
-  catTable: Int32Array;
   catArgsKey: number;
-  catTableKey: number;
   catNone: number;
 }
 
 /** A fresh state; `bufLen` etc. are set by the driver. */
 export function createPagemapScanState(): PagemapScanState {
-  return {
+  // Fields that will hold addresses or u64 values start as NaN, a double,
+  // and are then set to their initial values: the object's layout keeps
+  // double fields from the start. (A field that starts as a small integer
+  // and later gets a double changes the object's hidden class; compiled
+  // walker code that has seen the old one is thrown away, and V8 may not
+  // compile the PTE loop again.)
+  const state: PagemapScanState = {
     flags: 0,
-    end: 0,
-    walkEnd: 0,
-    vecLen: 0,
+    end: NaN,
+    walkEnd: NaN,
+    vecLen: NaN,
     maxPages: Infinity,
     categoryInverted: 0,
     categoryMask: 0,
@@ -131,18 +154,26 @@ export function createPagemapScanState(): PagemapScanState {
     curVmaWpAllowed: false,
     hasBuffer: false,
     bufLen: 0,
+    bufBase: 0,
     bufIndex: 0,
+    bufLast: -1,
     bufStart: new Float64Array(PM_SCAN_BOUNCE_REGIONS),
     bufEnd: new Float64Array(PM_SCAN_BOUNCE_REGIONS),
     bufCategories: new Uint16Array(PM_SCAN_BOUNCE_REGIONS),
+    sink: null,
+    rangesOut: 0,
     foundPages: 0,
-    outEnd: 0,
+    outEnd: NaN,
     wpQuery: null,
-    catTable: new Int32Array(256),
-    catArgsKey: -1,
-    catTableKey: -1,
+    catArgsKey: NaN,
     catNone: 0,
   };
+  state.end = 0;
+  state.walkEnd = 0;
+  state.vecLen = 0;
+  state.outEnd = 0;
+  state.catArgsKey = -1;
+  return state;
 }
 
 type Walk = MmWalk<PagemapScanState>;
@@ -236,7 +267,7 @@ function pushRange(p: PagemapScanState, categories: number, addr: number, end: n
     return true;
   }
   if (p.bufEnd[index] !== 0) {
-    if (index >= p.bufLen - 1) return false;
+    if (index >= p.bufLast) return false;
     index = ++p.bufIndex;
   }
   p.bufStart[index] = addr;
@@ -272,6 +303,55 @@ export function scanOutput(p: PagemapScanState, categories: number, addr: number
   if (ret !== 0) p.walkEnd = end;
   p.outEnd = end;
   return ret;
+}
+
+/** Where flushed regions go: the simulated user vector (PageRegionVec is one). */
+export interface RegionSink {
+  /** Regions it holds. */
+  length: number;
+  starts: Float64Array;
+  ends: Float64Array;
+  categories: Uint16Array;
+  /** Makes room for `count` more regions (may replace the arrays). */
+  reserve(count: number): void;
+}
+
+/**
+ * Places the bounce buffer right after the regions `p.sink` holds: the
+ * window of bufLen slots (at least one, which a scan with an exhausted
+ * vector never writes).
+ */
+export function bindScanBuffer(p: PagemapScanState): void {
+  const sink = p.sink!;
+  sink.reserve(Math.max(p.bufLen, 1));
+  p.bufStart = sink.starts;
+  p.bufEnd = sink.ends;
+  p.bufCategories = sink.categories;
+  p.bufBase = sink.length;
+  p.bufIndex = p.bufBase;
+  p.bufLast = p.bufBase + p.bufLen - 1;
+}
+
+/**
+ * pagemap_scan_flush_buffer: hands the bounce buffer's regions to the user
+ * vector (the current one counts unless it is empty) and starts an empty
+ * buffer after them, no longer than the vector's remaining room. Only the
+ * first slot's start and end are cleared, as the kernel clears them.
+ * Returns the number of regions flushed.
+ */
+export function flushScanBuffer(p: PagemapScanState): number {
+  if (!p.hasBuffer) return 0;
+  let n = p.bufIndex - p.bufBase;
+  if (p.bufEnd[p.bufIndex] !== p.bufStart[p.bufIndex]) n++;
+  if (n === 0) return 0;
+  p.sink!.length += n;
+  p.vecLen -= n;
+  p.rangesOut += n;
+  p.bufLen = Math.min(p.bufLen, p.vecLen);
+  bindScanBuffer(p);
+  p.bufStart[p.bufBase] = 0;
+  p.bufEnd[p.bufBase] = 0;
+  return n;
 }
 
 /** pagemap_scan_backout_range: takes back the output of [addr, end) before it is redone at PTE level. */
@@ -350,7 +430,7 @@ function pagemapScanTestWalk(_start: number, _end: number, walk: Walk): number {
   if (!isInterestingVma(category, p)) return 1;
   p.curVmaCategory = category;
   p.curVmaWpAllowed = wpAllowed;
-  if (p.catTableKey !== p.catArgsKey * 512 + category) buildCategoryTable(p, walk.mm.kernel.frames);
+  if (catTableKey !== p.catArgsKey * 512 + category || catTableOwner !== p) buildCategoryTable(p, walk.mm.kernel.frames);
   return 0;
 }
 
@@ -407,6 +487,18 @@ const PTE_FLAG_BYTE = 0xff;
  */
 const T_WP_XOR_SHIFT = 19;
 
+/**
+ * The per-flag-byte decisions for the VMA being walked. One table for the
+ * module, not one per state: a module constant is known to the compiled
+ * PTE loop, which then reads it without checking what it is at every
+ * entry. `catTableKey` is the key it was built for (catArgsKey * 512 + the
+ * VMA's categories; -1: none) and `catTableOwner` the state it was built
+ * for (whose catNone goes with it), so repeated scans reuse it.
+ */
+const CAT_TABLE = new Int32Array(256);
+let catTableKey = -1;
+let catTableOwner: PagemapScanState | null = null;
+
 /** The decision for a page of `categories` (VMA categories included). */
 export function pteDecision(p: PagemapScanState, categories: number): number {
   if (!isInterestingPage(categories, p)) return T_SKIP;
@@ -415,7 +507,7 @@ export function pteDecision(p: PagemapScanState, categories: number): number {
 }
 
 /**
- * Fills `p.catTable` for the current VMA's categories: for each flag byte,
+ * Fills CAT_TABLE for the current VMA's categories: for each flag byte,
  * the decision shared by every entry with that byte, or T_SLOW where the
  * rest of the entry matters — a present entry when FILE or PFNZERO is of
  * interest (a frame lookup / the pfn), a PTE marker (its bits are in the
@@ -426,7 +518,7 @@ export function pteDecision(p: PagemapScanState, categories: number): number {
  * table does not depend on the frames (FILE and PFNZERO entries are slow).
  */
 function buildCategoryTable(p: PagemapScanState, frames: FramePool): void {
-  const table = p.catTable;
+  const table = CAT_TABLE;
   const vmaCategory = p.curVmaCategory;
   const wantFile = (p.masksOfInterest & PAGE_IS_FILE) !== 0;
   const wantZero = (p.masksOfInterest & PAGE_IS_PFNZERO) !== 0;
@@ -440,19 +532,25 @@ function buildCategoryTable(p: PagemapScanState, frames: FramePool): void {
     if ((decision & T_WRITE_PROTECT) !== 0) decision |= ((uffdWpPte(pte) ^ pte) & PTE_FLAG_BYTE) << T_WP_XOR_SHIFT;
     table[byte] = decision;
   }
-  p.catNone = pteDecision(p, vmaCategory | pteCategory(p, frames, 0));
-  p.catTableKey = p.catArgsKey * 512 + vmaCategory;
+  const none = pteDecision(p, vmaCategory | pteCategory(p, frames, 0));
+  // Write-protecting an empty PTE installs a marker, not a flag-byte flip: the slow path does it.
+  p.catNone = (none & T_WRITE_PROTECT) !== 0 ? T_SLOW : none;
+  catTableKey = p.catArgsKey * 512 + vmaCategory;
+  catTableOwner = p;
 }
 
 /**
  * pagemap_scan_pmd_entry, PTE part. Same results as classifying and
- * outputting PTE by PTE (scan-reference.ts keeps that loop), in runs: a
- * run is a stretch of empty entries, of entries with the same flag byte
- * (when the byte decides the categories) or of identical entries, and it
- * is skipped, or added to the current region, in one step. The region
- * being built stays in locals for the whole batch; a page that cannot
- * extend or start a region (max_pages or the buffer reached) goes through
- * scanOutput, which records the early stop.
+ * outputting PTE by PTE through scanOutput (pteBatchPerPage below, which
+ * scan-reference.ts also uses), with the common case cut down to a table
+ * lookup per entry: the decision comes from the entry's flag byte (see
+ * buildCategoryTable). A region that goes on takes the entries after it
+ * with the same decision as one run.
+ *
+ * Everything else leaves the fast loop for `generalPage`: an entry the
+ * table cannot decide, a limit (max_pages, a full bounce buffer). The fast
+ * loop itself makes no call, so the JIT keeps its arrays and counters in
+ * registers.
  */
 function pagemapScanPteBatch(entries: Uint32Array, first: number, count: number, start: number, walk: Walk): number {
   // Parameters are untyped to the JIT: `| 0` and unary `+` make the loop
@@ -478,104 +576,154 @@ function pagemapScanPteBatch(entries: Uint32Array, first: number, count: number,
   // pagemapScanTestWalk builds the table for each VMA: a call here, taken
   // once per scan, would have no JIT feedback yet when this loop gets
   // optimized and would deoptimize it. (Kept as a safety net only.)
-  if (p.catTableKey !== p.catArgsKey * 512 + p.curVmaCategory) buildCategoryTable(p, walk.mm.kernel.frames);
-  const table = p.catTable;
+  if (catTableKey !== p.catArgsKey * 512 + p.curVmaCategory || catTableOwner !== p) buildCategoryTable(p, walk.mm.kernel.frames);
+  // An empty current region whose end (0) falls in this slice: only for a
+  // slice at address 0, where the kernel would extend that empty region.
+  // The per-page loop reproduces that exactly.
+  if (p.bufEnd[p.bufIndex] === 0 && slotOf(0, start, first, last) >= 0) return pteBatchPerPage(entries, first, count, start, walk);
+  const table = CAT_TABLE;
   const noneDecision = p.catNone;
-  const bufStart = p.bufStart;
-  const bufEnd = p.bufEnd;
-  const bufCategories = p.bufCategories;
-  const bufLast = p.bufLen - 1;
-  // Every loop variable is a small integer: addresses are `(page0 + i) * PAGE_SIZE`,
+  // Every loop variable is a small integer: addresses are `(page0 + i) * PAGE_BYTES`,
   // computed where needed, never carried from one iteration to the next (a
   // double carried by a loop is boxed on every step whenever V8 cannot keep
   // it unboxed, e.g. in on-stack-replaced code after a deoptimization).
-  /** Page number of entry 0 of the pool (a double: page0 + i never overflows, unlike i * PAGE_SIZE). */
-  const page0 = start / PAGE_SIZE - first;
-  let index = p.bufIndex | 0;
-  let curCategories = bufCategories[index]!;
-  /** The current region ends at entry `curEndSlot` of this slice (-1: elsewhere, so nothing here extends it). */
-  let curEndSlot = slotOf(bufEnd[index]!, start, first, last);
-  let curEmpty = bufEnd[index] === 0;
-  /** Pages this slice may still add under max_pages (at most 2^30: a slice has 512). */
-  let room = pageRoom(p.maxPages, p.foundPages);
-  let added = 0;
+  /** Page number of entry 0 of the pool (a double: page0 + i never overflows, unlike i * PAGE_BYTES). */
+  const page0 = start / PAGE_BYTES - first;
   let i = first;
-  while (i < last) {
-    const pte = entries[i]!;
-    let decision: number;
-    let run = i + 1;
-    if (pte === 0) {
-      decision = noneDecision;
-      if ((decision & T_SKIP) !== 0) {
-        // Uninteresting holes (the sparse and alternating layouts): skip the run.
+  for (;;) {
+    // The bounce buffer, in locals. `index` is the current region's slot,
+    // or the slot before it while the buffer is empty (so that a new
+    // region always goes to index + 1).
+    const bufStart = p.bufStart;
+    const bufEnd = p.bufEnd;
+    const bufCategories = p.bufCategories;
+    const bufLast = p.bufLast | 0;
+    const base = p.bufIndex | 0;
+    const empty = bufEnd[base] === 0;
+    let index = empty ? base - 1 : base;
+    let curCategories = bufCategories[base]!;
+    /** The current region ends at entry `curEndSlot` of this slice (-1: elsewhere, so nothing here extends it). */
+    let curEndSlot = empty ? -1 : slotOf(bufEnd[base]!, start, first, last);
+    /** Pages this slice may still add under max_pages (at most 2^30: a slice has 512). */
+    const room = pageRoom(p.maxPages, p.foundPages);
+    let left = room;
+    for (; i < last; i++) {
+      const pte = entries[i]!;
+      const decision = pte === 0 ? noneDecision : table[pte & PTE_FLAG_BYTE]!;
+      if ((decision & (T_SKIP | T_SLOW)) !== 0) {
+        if ((decision & T_SLOW) !== 0) break;
+        continue;
+      }
+      if (left === 0) break;
+      const categories = decision & T_CATEGORIES;
+      if (i !== curEndSlot || categories !== curCategories) {
+        // pagemap_scan_push_range: a new region after the current one.
+        if (index >= bufLast) break;
+        index++;
+        const at = (page0 + i) * PAGE_BYTES;
+        bufStart[index] = at;
+        bufEnd[index] = at + PAGE_BYTES;
+        bufCategories[index] = categories;
+        curCategories = categories;
+        curEndSlot = i + 1;
+        left--;
+        // WP_MATCHING: the table gives the flag-byte bits uffdWpPte flips.
+        if ((decision & T_WRITE_PROTECT) !== 0) entries[i] = pte ^ ((decision >>> T_WP_XOR_SHIFT) & PTE_FLAG_BYTE);
+        continue;
+      }
+      // The region goes on: so do the entries after this one with the
+      // same decision (the same flag byte, or empty), taken as a run.
+      let run = i + 1;
+      if (pte === 0) {
         while (run < last && entries[run] === 0) run++;
-        i = run;
-        continue;
-      }
-      while (run < last && entries[run] === 0) run++;
-    } else {
-      const byte = pte & PTE_FLAG_BYTE;
-      decision = table[byte]!;
-      if ((decision & T_SLOW) === 0) {
+      } else {
+        const byte = pte & PTE_FLAG_BYTE;
         while (run < last && (entries[run]! & PTE_FLAG_BYTE) === byte) run++;
-      } else {
-        decision = pteDecision(p, p.curVmaCategory | pteCategory(p, walk.mm.kernel.frames, pte));
-        while (run < last && entries[run] === pte) run++;
       }
-      if ((decision & T_SKIP) !== 0) {
-        i = run;
-        continue;
+      if (run - i > left) run = i + left;
+      left -= run - i;
+      curEndSlot = run;
+      bufEnd[index] = (page0 + run) * PAGE_BYTES;
+      if ((decision & T_WRITE_PROTECT) !== 0) {
+        const flip = (decision >>> T_WP_XOR_SHIFT) & PTE_FLAG_BYTE;
+        for (; i < run; i++) entries[i] = entries[i]! ^ flip;
       }
+      i = run - 1;
     }
-    const categories = decision & T_CATEGORIES;
-    const extend = i === curEndSlot && categories === curCategories;
-    if (added >= room || (index >= bufLast && !extend && !curEmpty)) {
-      // A limit: pagemap_scan_output trims this page away and stops the walk.
-      const at = (page0 + i) * PAGE_SIZE;
-      p.bufIndex = index;
-      p.foundPages += added;
-      const ret = scanOutput(p, categories, at, at + PAGE_SIZE);
-      if (p.outEnd === at) return ret;
-      // (Not reached: a one-page output that fits is never cut.)
-      index = p.bufIndex | 0;
-      curCategories = bufCategories[index]!;
-      curEndSlot = slotOf(bufEnd[index]!, start, first, last);
-      curEmpty = bufEnd[index] === 0;
-      room = pageRoom(p.maxPages, p.foundPages);
-      added = 0;
-      if ((decision & T_WRITE_PROTECT) !== 0) entries[i] = uffdWpPte(pte);
-      i++;
-      continue;
-    }
-    if (!extend) {
-      // pagemap_scan_push_range: a new region after the current one (or in its place when it is empty).
-      if (!curEmpty) index++;
-      bufStart[index] = (page0 + i) * PAGE_SIZE;
-      bufCategories[index] = categories;
-      curCategories = categories;
-      curEmpty = false;
-    }
-    let n = run - i;
-    // max_pages: at least one page of room is left here.
-    if (n > room - added) n = room - added;
-    added += n;
-    curEndSlot = i + n;
-    bufEnd[index] = (page0 + curEndSlot) * PAGE_SIZE;
-    if ((decision & T_WRITE_PROTECT) !== 0) {
-      const flip = (decision >>> T_WP_XOR_SHIFT) & PTE_FLAG_BYTE;
-      if (flip !== 0) {
-        // The run's entries share the flag byte: uffdWpPte flips the same bits in each.
-        for (; i < curEndSlot; i++) entries[i] = entries[i]! ^ flip;
-      } else {
-        for (; i < curEndSlot; i++) entries[i] = uffdWpPte(entries[i]!);
-      }
-    } else {
-      i = curEndSlot;
-    }
+    // Back to the state: the current region and the pages added.
+    p.bufIndex = index < base ? base : index;
+    p.foundPages += room - left;
+    if (i >= last) return 0;
+    const ret = generalPage(p, walk, entries, i, (page0 + i) * PAGE_BYTES);
+    if (ret < 0) return ret;
+    i += ret;
   }
-  p.bufIndex = index;
-  p.foundPages += added;
-  return 0;
+}
+
+/**
+ * One page the fast loop leaves alone, at entry `i` of `entries`, mapping
+ * `addr`: classified in full and reported through scanOutput (which trims
+ * it at max_pages or a full buffer), then write-protected if it matched.
+ * Returns 1 (go on with the next entry), 0 (the bounce buffer was full and
+ * has been flushed: try this entry again) or -ENOSPC (stop the walk).
+ *
+ * A full buffer is flushed here. The kernel ends the walk at this page
+ * (-ENOSPC, walk_end = this page), flushes the buffer to the user vector
+ * and walks again from this page; nothing between the two walks can change
+ * what they see, so going on here gives the same regions, walk_end and
+ * page tables. Without a user vector (a state driven by hand) the walk
+ * stops as the kernel's does.
+ */
+function generalPage(p: PagemapScanState, walk: Walk, entries: Uint32Array, i: number, addr: number): number {
+  const pte = entries[i]!;
+  const decision = decisionOf(p, walk, pte);
+  if ((decision & T_SKIP) !== 0) return 1;
+  const ret = scanOutput(p, decision & T_CATEGORIES, addr, addr + PAGE_SIZE);
+  if (p.outEnd === addr) {
+    // Not reported: max_pages reached (stop), or the buffer is full.
+    if (p.foundPages >= p.maxPages || p.sink === null) return ret;
+    flushScanBuffer(p);
+    return p.vecLen === 0 ? -Errno.ENOSPC : 0;
+  }
+  if ((decision & T_WRITE_PROTECT) !== 0) entries[i] = uffdWpPte(pte);
+  return 1;
+}
+
+/** The decision for one entry, from the table or, where it is T_SLOW, from the whole entry. */
+function decisionOf(p: PagemapScanState, walk: Walk, pte: number): number {
+  const decision = pte === 0 ? p.catNone : CAT_TABLE[pte & PTE_FLAG_BYTE]!;
+  return (decision & T_SLOW) === 0 ? decision : pteDecision(p, p.curVmaCategory | pteCategory(p, walk.mm.kernel.frames, pte));
+}
+
+/**
+ * The straightforward PTE loop: every PTE classified on its own and
+ * reported through scanOutput, one page at a time, as
+ * pagemap_scan_pmd_entry's general loop does. pagemapScanPteBatch must
+ * give the same results (scan-equivalence.property.test.ts).
+ */
+export function pteBatchPerPage(entries: Uint32Array, first: number, count: number, start: number, walk: Walk): number {
+  const p = walk.state;
+  const wp = (p.flags & PM_SCAN_WP_MATCHING) !== 0;
+  const last = first + count;
+  if (wp && !p.hasBuffer) {
+    for (let i = first; i < last; i++) {
+      const pte = entries[i]!;
+      if (!isUffdWpProtected(pte)) entries[i] = uffdWpPte(pte);
+    }
+    return 0;
+  }
+  const frames = walk.mm.kernel.frames;
+  let ret = 0;
+  let addr = start;
+  for (let i = first; i < last; i++, addr += PAGE_SIZE) {
+    const pte = entries[i]!;
+    const categories = p.curVmaCategory | pteCategory(p, frames, pte);
+    if (!isInterestingPage(categories, p)) continue;
+    ret = scanOutput(p, categories, addr, addr + PAGE_SIZE);
+    if (p.outEnd === addr) break;
+    if (wp && (categories & PAGE_IS_WRITTEN) !== 0) entries[i] = uffdWpPte(pte);
+  }
+  return ret;
 }
 
 /** max_pages - found as a small integer, capped at 2^30 (Infinity: no limit). */
