@@ -109,7 +109,7 @@ export const CASES: CaseDef[] = [
     kernelCase: 'scan-dense',
     target: 1,
     needs: ['pagemap-scan'],
-    sizes: full(1 << 20),
+    sizes: full(1 << 20, 9),
     expectKernel: () => 1,
     prepare(pages, mods) {
       const k = kernelWith([]);
@@ -126,7 +126,7 @@ export const CASES: CaseDef[] = [
     kernelCase: 'scan-alternate',
     target: 1,
     needs: ['pagemap-scan'],
-    sizes: full(1 << 20),
+    sizes: full(1 << 20, 9),
     expectKernel: (pages) => pages / 2,
     prepare(pages, mods) {
       const k = kernelWith([]);
@@ -182,7 +182,7 @@ export const CASES: CaseDef[] = [
     kernelCase: 'scan-wp',
     target: 1,
     needs: ['pagemap-scan', 'uffd-wp'],
-    sizes: full(1 << 18),
+    sizes: full(1 << 18, 9),
     expectKernel: (pages) => pages / 2,
     prepare(pages, mods) {
       const uffd = makeUffdApi(mods['uffd-wp']!);
@@ -204,7 +204,7 @@ export const CASES: CaseDef[] = [
     kernelCase: 'pagemap-read',
     target: 1,
     needs: ['pagemap-scan'],
-    sizes: full(1 << 20),
+    sizes: full(1 << 20, 9),
     expectKernel: (pages) => pages,
     prepare(pages, mods) {
       const k = kernelWith([]);
@@ -247,7 +247,7 @@ export const CASES: CaseDef[] = [
     kernelCase: 'guard',
     target: 1,
     needs: ['guard-pages'],
-    sizes: full(1 << 18),
+    sizes: full(1 << 18, 9),
     expectKernel: (pages) => pages,
     fresh: true,
     prepare(pages, mods) {

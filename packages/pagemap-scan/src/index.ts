@@ -6,7 +6,7 @@
 export { pagemapScan, pagemapScanIoctl, pmScanArgRaw, regionCategoryNames, PageRegionVec } from './pagemap-scan.js';
 export type { PageRegion, PmScanArg, PmScanArgRaw, PmScanCategories, PmScanRegion, PmScanResult } from './pagemap-scan.js';
 export { pagemapScanWalkOps, createPagemapScanState, vmaWpAllowed } from './scan-walk.js';
-export type { PagemapScanState } from './scan-walk.js';
+export type { PagemapScanState, RegionSink } from './scan-walk.js';
 export { pagemapRead, readPagemap, pagemapWalkOps, PagemapEntries } from './pagemap-read.js';
 export type { PagemapReadOptions, PagemapReadState } from './pagemap-read.js';
 export { clearRefs } from './clear-refs.js';
