@@ -67,9 +67,10 @@ import {
 /** The huge page size the kernel compares against (HPAGE_SIZE, 2 MiB on x86-64). */
 const HPAGE_SIZE = PMD_SIZE;
 /**
- * PAGE_SIZE for the hot loops. An imported binding is read through its
- * module cell (a load and a hole check at every use); a const of this
- * module is folded into the compiled code.
+ * PAGE_SIZE for the hot paths. An imported binding is read through its
+ * module cell (a load and a hole check at every use, and a real division
+ * where it divides); a const of this module is folded into the compiled
+ * code (x / 4096 becomes a multiplication).
  */
 const PAGE_BYTES = PAGE_SIZE;
 /** Internal: the THP was split, process its range at PTE level (the kernel's -ENOENT). */
@@ -213,7 +214,9 @@ function thpCategory(p: PagemapScanState, frames: FramePool, pmd: number): numbe
     if (!pteUffdWp(pmd)) categories |= PAGE_IS_WRITTEN;
     const pfn = ptePfn(pmd);
     if ((p.masksOfInterest & PAGE_IS_FILE) !== 0 && !pteSpecial(pmd) && !isAnonFolio(frames, pfn)) categories |= PAGE_IS_FILE;
-    if ((frames.flags[pfn]! & PG_ZERO) !== 0) categories |= PAGE_IS_PFNZERO;
+    // is_huge_zero_pmd. Looked up only when PFNZERO can matter: a category
+    // outside the masks of interest never changes the result.
+    if ((p.masksOfInterest & PAGE_IS_PFNZERO) !== 0 && (frames.flags[pfn]! & PG_ZERO) !== 0) categories |= PAGE_IS_PFNZERO;
     if (pteSoftDirty(pmd)) categories |= PAGE_IS_SOFT_DIRTY;
   } else if (isSwapPte(pmd)) {
     categories |= PAGE_IS_SWAPPED;
@@ -285,12 +288,12 @@ export function scanOutput(p: PagemapScanState, categories: number, addr: number
   p.outEnd = end;
   if (!p.hasBuffer) return 0;
   categories &= p.returnMask;
-  let pages = (end - addr) / PAGE_SIZE;
+  let pages = (end - addr) / PAGE_BYTES;
   let ret = 0;
   const total = p.foundPages + pages;
   if (total > p.maxPages) {
     const tooMuch = total - p.maxPages;
-    end -= tooMuch * PAGE_SIZE;
+    end -= tooMuch * PAGE_BYTES;
     pages -= tooMuch;
     ret = -Errno.ENOSPC;
   }
@@ -364,7 +367,7 @@ function backoutRange(p: PagemapScanState, addr: number, end: number): void {
     p.bufStart[index] = 0;
     p.bufEnd[index] = 0;
   }
-  p.foundPages -= (end - addr) / PAGE_SIZE;
+  p.foundPages -= (end - addr) / PAGE_BYTES;
 }
 
 /* ---------------------------------------------------------- write-protect */
