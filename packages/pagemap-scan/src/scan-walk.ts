@@ -567,12 +567,7 @@ function pagemapScanPteBatch(entries: Uint32Array, first: number, count: number,
 
   if (!p.hasBuffer) {
     // Nothing is reported; only an exclusive write-protect (fast path A) has work to do.
-    if ((p.flags & PM_SCAN_WP_MATCHING) !== 0) {
-      for (let i = first; i < last; i++) {
-        const pte = entries[i]!;
-        if (!isUffdWpProtected(pte)) entries[i] = uffdWpPte(pte);
-      }
-    }
+    if ((p.flags & PM_SCAN_WP_MATCHING) !== 0) writeProtectAll(entries, first, last);
     return 0;
   }
 
@@ -692,6 +687,14 @@ function generalPage(p: PagemapScanState, walk: Walk, entries: Uint32Array, i: n
   return 1;
 }
 
+/** The exclusive write-protect of PM_SCAN_WP_MATCHING without a vector: every entry not yet protected. */
+function writeProtectAll(entries: Uint32Array, first: number, last: number): void {
+  for (let i = first; i < last; i++) {
+    const pte = entries[i]!;
+    if (!isUffdWpProtected(pte)) entries[i] = uffdWpPte(pte);
+  }
+}
+
 /** The decision for one entry, from the table or, where it is T_SLOW, from the whole entry. */
 function decisionOf(p: PagemapScanState, walk: Walk, pte: number): number {
   const decision = pte === 0 ? p.catNone : CAT_TABLE[pte & PTE_FLAG_BYTE]!;
@@ -709,10 +712,7 @@ export function pteBatchPerPage(entries: Uint32Array, first: number, count: numb
   const wp = (p.flags & PM_SCAN_WP_MATCHING) !== 0;
   const last = first + count;
   if (wp && !p.hasBuffer) {
-    for (let i = first; i < last; i++) {
-      const pte = entries[i]!;
-      if (!isUffdWpProtected(pte)) entries[i] = uffdWpPte(pte);
-    }
+    writeProtectAll(entries, first, last);
     return 0;
   }
   const frames = walk.mm.kernel.frames;
