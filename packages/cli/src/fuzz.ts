@@ -27,6 +27,13 @@ export interface ScenarioArbitraryOptions {
   minArenaPages?: number;
   maxArenaPages?: number;
   maxOps?: number;
+  /**
+   * Also draw a kernel profile per scenario: zram swap, a pool of 2 MiB
+   * hugetlb pages, both, or none (the machine's default). The kernel runner
+   * sets the machine up for each such scenario (as root; otherwise it
+   * skips them).
+   */
+  profiles?: boolean;
 }
 
 /** Upper bound of generated page numbers; ranges are clamped into the real arena afterwards. */
@@ -110,22 +117,34 @@ function opArbitrary(name: OpName, advice: readonly AdviceName[]): fc.Arbitrary<
   }
 }
 
+/** Profiles the fuzzer can ask for: only the keys a root runner can set up (swap, hugetlb pages). */
+const profileArbitrary: fc.Arbitrary<Record<string, unknown> | undefined> = fc.oneof(
+  { weight: 2, arbitrary: fc.constant(undefined) },
+  { weight: 2, arbitrary: fc.constant({ swap: true }) },
+  { weight: 1, arbitrary: fc.integer({ min: 1, max: 4 }).map((pages) => ({ hugetlb_pages: pages })) },
+  { weight: 1, arbitrary: fc.integer({ min: 1, max: 4 }).map((pages) => ({ swap: true, hugetlb_pages: pages })) },
+);
+
 /** Ops and how often to pick them: mostly mappings and accesses, so later ops find something to act on. */
 const OP_WEIGHTS: Partial<Record<OpName, number>> = { mmap: 6, write: 5, read: 4, madvise: 4, mprotect: 2, munmap: 2, scan: 3, pagemap: 2 };
 
 /** Scenarios in a small arena (64..1024 pages) with ops from `options.ops`; every one passes parseScenario. */
 export function scenarioArbitrary(options: ScenarioArbitraryOptions): fc.Arbitrary<Scenario> {
-  const { ops, advice = ADVICE_NAMES, minArenaPages = 64, maxArenaPages = MAX_GENERATED_PAGES, maxOps = 24 } = options;
+  const { ops, advice = ADVICE_NAMES, minArenaPages = 64, maxArenaPages = MAX_GENERATED_PAGES, maxOps = 24, profiles = false } = options;
   if (ops.length === 0) throw new Error('scenarioArbitrary needs at least one op');
   // Arena and ops are drawn independently (no chain), so fast-check shrinks both.
   return fc
     .tuple(
       fc.integer({ min: minArenaPages, max: maxArenaPages }),
       fc.array(fc.oneof(...ops.map((name) => ({ weight: OP_WEIGHTS[name] ?? 1, arbitrary: opArbitrary(name, advice) }))), { minLength: 1, maxLength: maxOps }),
+      profiles ? profileArbitrary : fc.constant(undefined),
     )
-    .map(([arenaPages, generated]) =>
+    .map(([arenaPages, generated, profile]) =>
       // Parsing fills the defaults and field order of a scenario file, so a generated scenario equals its file.
-      parseScenarioValue({ name: 'fuzz', arena_pages: arenaPages, ops: clampRanges(generated, arenaPages) }, 'generated scenario'),
+      parseScenarioValue(
+        { name: 'fuzz', arena_pages: arenaPages, ...(profile === undefined ? {} : { profile }), ops: clampRanges(generated, arenaPages) },
+        'generated scenario',
+      ),
     );
 }
 
@@ -157,6 +176,8 @@ export interface FuzzOptions {
   seed: number;
   ops: readonly OpName[];
   advice?: readonly AdviceName[];
+  /** Draw kernel profiles too (see ScenarioArbitraryOptions.profiles). */
+  profiles?: boolean;
   simulate: SimulateScenario;
   kernel: KernelExecutor;
   onProgress?: (progress: FuzzProgress) => void;
@@ -192,7 +213,11 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     return difference === null ? null : { scenario, difference, simulatorResults, kernelResults: kernelRun.results };
   };
 
-  const arbitrary = scenarioArbitrary(options.advice === undefined ? { ops: options.ops } : { ops: options.ops, advice: options.advice });
+  const arbitrary = scenarioArbitrary({
+    ops: options.ops,
+    profiles: options.profiles ?? false,
+    ...(options.advice === undefined ? {} : { advice: options.advice }),
+  });
   const property = fc.asyncProperty(arbitrary, async (scenario) => {
     tried++;
     options.onProgress?.({ phase: shrinking ? 'shrink' : 'search', done: tried, total: shrinking ? 0 : options.count });

@@ -42,7 +42,7 @@ checked against the "expect" of their ops instead of the kernel. A scenario with
 "conformance: N/M scenarios match the kernel"; exit status 1 when a scenario
 that is not known to fail differs.
 `,
-  fuzz: `usage: pagewalk fuzz [--count N] [--seed S] [--out DIR]
+  fuzz: `usage: pagewalk fuzz [--count N] [--seed S] [--out DIR] [--profiles]
 
 Generates random scenarios (small arenas, ops the simulator supports, valid and
 invalid arguments), runs each on the simulator and the kernel, and shrinks the
@@ -53,6 +53,9 @@ options:
   --count N   scenarios to try (default 100)
   --seed S    random seed, to reproduce a run (default: chosen and printed)
   --out DIR   where a shrunk mismatch is written (default fuzz-failures)
+  --profiles  also draw a kernel profile per scenario (zram swap, 2 MiB hugetlb
+              pages); the kernel side sets the machine up for each (root only,
+              otherwise those scenarios are skipped)
 `,
   help: `usage: pagewalk help [COMMAND]
 

@@ -138,6 +138,7 @@ const fuzzCommand: Command = async (parsed, context) => {
   const count = integerOption(parsed, 'count', 100, 1, 1_000_000);
   const seed = integerOption(parsed, 'seed', Date.now() % 2 ** 31, -(2 ** 31), 2 ** 31 - 1);
   const outDirectory = stringOption(parsed, 'out') ?? 'fuzz-failures';
+  const profiles = parsed.options.has('profiles');
   const kernel = await requireKernel(context);
   const features = await context.features();
   const probe = createScenarioSession({ arena_pages: 1 }, { features });
@@ -147,7 +148,7 @@ const fuzzCommand: Command = async (parsed, context) => {
   // Guard advice without the guard feature is EINVAL by design (a kernel without it); fuzz it only when modelled.
   const advice = ADVICE_NAMES.filter((name) => !name.startsWith('guard_') || probe.kernel.madviseBehaviors.has(ADVICE_VALUES[name]));
   const { io } = context;
-  io.stdout(`fuzz: ${count} scenarios, seed ${seed}, ops: ${ops.join(' ')}\n`);
+  io.stdout(`fuzz: ${count} scenarios, seed ${seed}${profiles ? ', with profiles (swap, hugetlb pages)' : ''}, ops: ${ops.join(' ')}\n`);
   const progress = createProgress(io.stdout, io.isTty);
   let shrinkAnnounced = false;
   const report = await runFuzz({
@@ -155,6 +156,7 @@ const fuzzCommand: Command = async (parsed, context) => {
     seed,
     ops,
     advice,
+    profiles,
     simulate: simulatorFor(features),
     kernel,
     onProgress: ({ phase, done, total }) => {
@@ -190,7 +192,7 @@ const COMMANDS: Record<string, { run: Command; options: Record<string, { value?:
   run: { run: runCommand, options: {} },
   demo: { run: demoCommand, options: { json: {} } },
   conform: { run: conformCommand, options: {} },
-  fuzz: { run: fuzzCommand, options: { count: { value: true }, seed: { value: true }, out: { value: true } } },
+  fuzz: { run: fuzzCommand, options: { count: { value: true }, seed: { value: true }, out: { value: true }, profiles: {} } },
 };
 
 function helpFor(name: string | undefined): string {

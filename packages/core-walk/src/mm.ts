@@ -388,12 +388,18 @@ export class Mm {
           error = -Errno.EACCES;
           break;
         }
+        const from = Math.max(vma.start, addr);
+        const to = Math.min(vma.end, end);
+        // mprotect_fixup: flags that do not change need no split (so a
+        // hugetlb VMA takes any range then) and no page-table change.
+        if ((vma.flags & (VM_READ | VM_WRITE | VM_EXEC)) === newBits) {
+          cursor = to;
+          continue;
+        }
         if (vma.isHugetlb && ((addr > vma.start && !isPmdAligned(addr)) || (end < vma.end && !isPmdAligned(end)))) {
           error = -Errno.EINVAL;
           break;
         }
-        const from = Math.max(vma.start, addr);
-        const to = Math.min(vma.end, end);
         const inside = this.vmas.splitRange(from, to);
         for (const piece of inside) {
           const oldFlags = piece.flags;
