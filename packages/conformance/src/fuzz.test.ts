@@ -1,7 +1,9 @@
 /**
  * Issue #3 (c): a bounded differential fuzz run in the normal test suite —
  * fixed seed, a few hundred random valid and invalid scenarios, each run on
- * the simulator and on the live kernel. Skipped, with the reason, where the
+ * the simulator and on the live kernel; then a run whose scenarios also ask
+ * for kernel profiles (swap, hugetlb pages), which the kernel runner sets up
+ * as root and skips otherwise. Skipped, with the reason, where the
  * kernel cannot run scenarios.
  */
 import { describe, expect, it } from 'vitest';
@@ -31,5 +33,21 @@ describe.skipIf(!support.available)(`differential fuzzing${support.available ? '
     const detail = report.mismatch ? `\n${JSON.stringify(report.mismatch.scenario)}\n${JSON.stringify(report.mismatch.difference)}` : '';
     expect(report.mismatch, `fuzz mismatch${detail}`).toBeNull();
     expect(report.runs).toBe(300);
+  }, 600_000);
+
+  it('200 random scenarios with kernel profiles (zram swap, hugetlb pages; seed 20261123) agree with the live kernel', async () => {
+    const kernel = await loadKernelExecutor();
+    const report = await runFuzz({
+      count: 200,
+      seed: 20261123,
+      ops,
+      advice,
+      profiles: true,
+      simulate: (scenario: Scenario) => runScenario(scenario, { features }).results,
+      kernel,
+    });
+    const detail = report.mismatch ? `\n${JSON.stringify(report.mismatch.scenario)}\n${JSON.stringify(report.mismatch.difference)}` : '';
+    expect(report.mismatch, `fuzz mismatch${detail}`).toBeNull();
+    expect(report.runs).toBe(200);
   }, 600_000);
 });
