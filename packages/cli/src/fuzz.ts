@@ -28,10 +28,10 @@ export interface ScenarioArbitraryOptions {
   maxArenaPages?: number;
   maxOps?: number;
   /**
-   * Also draw a kernel profile per scenario: zram swap, a pool of 2 MiB
-   * hugetlb pages, both, or none (the machine's default). The kernel runner
-   * sets the machine up for each such scenario (as root; otherwise it
-   * skips them).
+   * Also draw a kernel profile per scenario: THP mode, huge zero page,
+   * zram swap, a pool of 2 MiB hugetlb pages, any of them or none (the
+   * machine's default). The kernel runner sets the machine up for each
+   * such scenario (as root; otherwise it skips them).
    */
   profiles?: boolean;
 }
@@ -117,13 +117,22 @@ function opArbitrary(name: OpName, advice: readonly AdviceName[]): fc.Arbitrary<
   }
 }
 
-/** Profiles the fuzzer can ask for: only the keys a root runner can set up (swap, hugetlb pages). */
-const profileArbitrary: fc.Arbitrary<Record<string, unknown> | undefined> = fc.oneof(
-  { weight: 2, arbitrary: fc.constant(undefined) },
-  { weight: 2, arbitrary: fc.constant({ swap: true }) },
-  { weight: 1, arbitrary: fc.integer({ min: 1, max: 4 }).map((pages) => ({ hugetlb_pages: pages })) },
-  { weight: 1, arbitrary: fc.integer({ min: 1, max: 4 }).map((pages) => ({ swap: true, hugetlb_pages: pages })) },
-);
+/**
+ * Profiles the fuzzer can ask for: only keys a root runner can set up (THP
+ * mode and huge zero page in sysfs, zram swap, hugetlb pages), each key
+ * present or left to the machine's default.
+ */
+const profileArbitrary: fc.Arbitrary<Record<string, unknown> | undefined> = fc
+  .record(
+    {
+      thp: fc.constantFrom('always', 'madvise', 'never'),
+      thp_zero_page: fc.boolean(),
+      swap: fc.constant(true),
+      hugetlb_pages: fc.integer({ min: 1, max: 4 }),
+    },
+    { requiredKeys: [] },
+  )
+  .map((profile) => (Object.keys(profile).length === 0 ? undefined : profile));
 
 /** Ops and how often to pick them: mostly mappings and accesses, so later ops find something to act on. */
 const OP_WEIGHTS: Partial<Record<OpName, number>> = { mmap: 6, write: 5, read: 4, madvise: 4, mprotect: 2, munmap: 2, scan: 3, pagemap: 2 };

@@ -53,9 +53,9 @@ options:
   --count N   scenarios to try (default 100)
   --seed S    random seed, to reproduce a run (default: chosen and printed)
   --out DIR   where a shrunk mismatch is written (default fuzz-failures)
-  --profiles  also draw a kernel profile per scenario (zram swap, 2 MiB hugetlb
-              pages); the kernel side sets the machine up for each (root only,
-              otherwise those scenarios are skipped)
+  --profiles  also draw a kernel profile per scenario (THP mode, huge zero page,
+              zram swap, 2 MiB hugetlb pages); the kernel side sets the machine
+              up for each (root only, otherwise those scenarios are skipped)
 `,
   help: `usage: pagewalk help [COMMAND]
 

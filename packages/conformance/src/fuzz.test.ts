@@ -35,7 +35,7 @@ describe.skipIf(!support.available)(`differential fuzzing${support.available ? '
     expect(report.runs).toBe(300);
   }, 600_000);
 
-  it('200 random scenarios with kernel profiles (zram swap, hugetlb pages; seed 20261123) agree with the live kernel', async () => {
+  it('200 random scenarios with kernel profiles (THP mode, huge zero page, zram swap, hugetlb pages; seed 20261123) agree with the live kernel', async () => {
     const kernel = await loadKernelExecutor();
     const report = await runFuzz({
       count: 200,

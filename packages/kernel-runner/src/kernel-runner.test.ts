@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import {
+  adjustMachine,
   buildRunner,
   configHasSoftDirty,
   kernelSupport,
@@ -16,6 +18,7 @@ import {
   ScenarioInputError,
   translateScenario,
   type KernelProfile,
+  type ProfilePaths,
 } from './index.js';
 
 const CORPUS = resolve(PACKAGE_ROOT, '..', '..', 'corpus');
@@ -130,6 +133,46 @@ describe('profile detection', () => {
       'profile soft_dirty=true but the machine has false',
     ]);
     expect(profileMismatches({ numa: 2 }, machine)).toEqual(['unknown profile key "numa"']);
+  });
+});
+
+describe('profile adjustment', () => {
+  // Fake sysfs / procfs files: adjustMachine takes the paths it reads and writes.
+  function fakeMachine(): ProfilePaths {
+    const dir = mkdtempSync(join(tmpdir(), 'pagewalk-profile-'));
+    const file = (name: string, text: string) => {
+      const path = join(dir, name);
+      writeFileSync(path, text);
+      return path;
+    };
+    return {
+      thpEnabled: file('enabled', 'always [madvise] never\n'),
+      thpZeroPage: file('use_zero_page', '1\n'),
+      configGz: join(dir, 'no-config.gz'),
+      swaps: file('swaps', 'Filename\tType\tSize\tUsed\tPriority\n'),
+      hugeFree: file('free_hugepages', '0\n'),
+      hugeTotal: file('nr_hugepages', '0\n'),
+    };
+  }
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+  it.skipIf(!isRoot)('sets the THP mode and huge zero page, and restores them', () => {
+    const paths = fakeMachine();
+    const adjusted = adjustMachine({ thp: 'always', thp_zero_page: false }, '/nonexistent-runner', paths);
+    expect(adjusted).toEqual({ changes: [expect.anything(), expect.anything()] });
+    // The kernel shows "[always]" after a write of "always"; the fake file keeps what was written.
+    expect(readFileSync(paths.thpEnabled, 'utf8')).toBe('always');
+    expect(readFileSync(paths.thpZeroPage, 'utf8')).toBe('0');
+    for (const change of (adjusted as { changes: { restore(): void }[] }).changes.reverse()) change.restore();
+    expect(readFileSync(paths.thpEnabled, 'utf8')).toBe('madvise');
+    expect(readFileSync(paths.thpZeroPage, 'utf8')).toBe('1');
+  });
+
+  it('refuses a bad THP mode and leaves soft_dirty to the build', () => {
+    const paths = fakeMachine();
+    if (isRoot) expect(adjustMachine({ thp: 'sometimes' }, '/nonexistent-runner', paths)).toEqual({ skipped: expect.stringContaining('profile thp must be') });
+    expect(adjustMachine({ soft_dirty: true }, '/nonexistent-runner', paths)).toEqual({ skipped: 'profile soft_dirty=true but the machine has false' });
+    expect(readFileSync(paths.thpEnabled, 'utf8')).toBe('always [madvise] never\n');
   });
 });
 

@@ -1,6 +1,7 @@
 /**
  * Machine profile detection and (as root) temporary adjustment of the
- * machine to a scenario's profile: zram swap and 2 MiB hugetlb pages.
+ * machine to a scenario's profile: the THP mode and huge zero page
+ * (sysfs), zram swap and 2 MiB hugetlb pages.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -50,10 +51,10 @@ function readText(path: string): string | undefined {
   }
 }
 
-/** "always [madvise] never" → "madvise". */
+/** "always [madvise] never" → "madvise" (a bare "always" etc. is read as that mode). */
 export function parseThpMode(text: string | undefined): ThpMode {
   const m = /\[(\w+)\]/.exec(text ?? '');
-  const mode = m?.[1];
+  const mode = m?.[1] ?? text?.trim();
   return mode === 'always' || mode === 'madvise' ? mode : 'never';
 }
 
@@ -92,8 +93,9 @@ export function machineProfile(paths: ProfilePaths = DEFAULT_PATHS): KernelProfi
 
 /**
  * Compares a scenario profile with a machine profile. Returns the reasons it
- * does not match (empty = match). Keys that can be adjusted (swap,
- * hugetlb_pages) are reported too; {@link adjustMachine} handles them.
+ * does not match (empty = match). Keys that can be adjusted (thp,
+ * thp_zero_page, swap, hugetlb_pages) are reported too; {@link adjustMachine}
+ * handles them.
  */
 export function profileMismatches(wanted: unknown, machine: KernelProfile): string[] {
   if (wanted === undefined) return [];
@@ -156,6 +158,16 @@ function disableZramSwap(runner: string, active: string[]): MachineChange {
   };
 }
 
+/** Writes a sysfs setting; restore() writes the old value back. */
+function setSysfs(path: string, value: string, old: string): MachineChange {
+  writeFileSync(path, value);
+  return {
+    restore() {
+      writeFileSync(path, old);
+    },
+  };
+}
+
 function setHugetlbFree(wanted: number, paths: ProfilePaths): MachineChange {
   if (!Number.isSafeInteger(wanted) || wanted < 0) throw new Error(`bad hugetlb_pages ${wanted}`);
   if (wanted > MAX_HUGETLB_PAGES) throw new Error(`refusing to reserve more than ${MAX_HUGETLB_PAGES} hugetlb pages`);
@@ -190,7 +202,7 @@ export function adjustMachine(
   const mismatch = profileMismatches(wanted, machine);
   if (mismatch.length === 0) return { changes: [] };
   const w = wanted as Record<string, unknown>;
-  const fixed = mismatch.filter((r) => !/^profile (swap|hugetlb_pages)=/.test(r));
+  const fixed = mismatch.filter((r) => !/^profile (thp|thp_zero_page|swap|hugetlb_pages)=/.test(r));
   if (fixed.length > 0) return { skipped: fixed.join('; ') };
   if (!isRoot()) return { skipped: `${mismatch.join('; ')} (not root, cannot adjust)` };
   const changes: MachineChange[] = [];
@@ -198,6 +210,14 @@ export function adjustMachine(
     for (const c of changes.reverse()) c.restore();
   };
   try {
+    if (w.thp !== undefined && w.thp !== machine.thp) {
+      if (w.thp !== 'always' && w.thp !== 'madvise' && w.thp !== 'never') throw new Error('profile thp must be always, madvise or never');
+      changes.push(setSysfs(paths.thpEnabled, w.thp, machine.thp));
+    }
+    if (w.thp_zero_page !== undefined && w.thp_zero_page !== machine.thp_zero_page) {
+      if (typeof w.thp_zero_page !== 'boolean') throw new Error('profile thp_zero_page must be a boolean');
+      changes.push(setSysfs(paths.thpZeroPage, w.thp_zero_page ? '1' : '0', machine.thp_zero_page ? '1' : '0'));
+    }
     if (w.swap !== undefined && w.swap !== machine.swap) {
       if (typeof w.swap !== 'boolean') throw new Error('profile swap must be a boolean');
       changes.push(w.swap ? enableZramSwap(runner) : disableZramSwap(runner, parseSwaps(readText(paths.swaps))));
