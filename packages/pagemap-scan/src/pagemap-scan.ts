@@ -231,7 +231,6 @@ export function pagemapScanIoctlWith(mm: Mm, arg: PmScanArgRaw, vec: PageRegionV
     } else {
       p.bufBase = 0;
       p.bufIndex = 0;
-      p.bufLast = -1;
     }
     p.bufStart[p.bufBase] = 0;
     p.bufEnd[p.bufBase] = 0;

@@ -100,8 +100,8 @@ export interface PagemapScanState {
   hasBuffer: boolean;
   /**
    * The bounce buffer is a window of `bufLen` slots of these arrays,
-   * starting at `bufBase`; `bufIndex` (the current region) and `bufLast`
-   * (the window's last slot) are absolute indexes. While a scan runs the
+   * starting at `bufBase` (0 for a state's own arrays); `bufIndex`, the
+   * current region, is an absolute index. While a scan runs the
    * arrays are the user vector's (see bindScanBuffer), so a flush only
    * moves the window: the regions are already where copy_to_user would
    * put them.
@@ -109,7 +109,6 @@ export interface PagemapScanState {
   bufLen: number;
   bufBase: number;
   bufIndex: number;
-  bufLast: number;
   bufStart: Float64Array;
   bufEnd: Float64Array;
   bufCategories: Uint16Array;
@@ -157,7 +156,6 @@ export function createPagemapScanState(): PagemapScanState {
     bufLen: 0,
     bufBase: 0,
     bufIndex: 0,
-    bufLast: -1,
     bufStart: new Float64Array(PM_SCAN_BOUNCE_REGIONS),
     bufEnd: new Float64Array(PM_SCAN_BOUNCE_REGIONS),
     bufCategories: new Uint16Array(PM_SCAN_BOUNCE_REGIONS),
@@ -270,7 +268,7 @@ function pushRange(p: PagemapScanState, categories: number, addr: number, end: n
     return true;
   }
   if (p.bufEnd[index] !== 0) {
-    if (index >= p.bufLast) return false;
+    if (index >= p.bufBase + p.bufLen - 1) return false;
     index = ++p.bufIndex;
   }
   p.bufStart[index] = addr;
@@ -332,7 +330,6 @@ export function bindScanBuffer(p: PagemapScanState): void {
   p.bufCategories = sink.categories;
   p.bufBase = sink.length;
   p.bufIndex = p.bufBase;
-  p.bufLast = p.bufBase + p.bufLen - 1;
 }
 
 /**
@@ -595,7 +592,8 @@ function pagemapScanPteBatch(entries: Uint32Array, first: number, count: number,
     const bufStart = p.bufStart;
     const bufEnd = p.bufEnd;
     const bufCategories = p.bufCategories;
-    const bufLast = p.bufLast | 0;
+    /** The window's last slot. */
+    const bufLast = (p.bufBase + p.bufLen - 1) | 0;
     const base = p.bufIndex | 0;
     const empty = bufEnd[base] === 0;
     let index = empty ? base - 1 : base;
