@@ -4,7 +4,7 @@
  * Every handler returns vm_fault_t bits: 0 means "retry the access".
  */
 import { UserfaultOutcome, UserfaultReason } from './feature.js';
-import { NO_FRAME, PG_ANON, PG_ANON_EXCLUSIVE, PG_DIRTY, PG_HUGETLB, PG_LOCKED, PG_LRU, PG_PAGECACHE, PG_SWAPBACKED, PG_ZERO } from './frames.js';
+import { NO_FRAME, PG_ANON, PG_ANON_EXCLUSIVE, PG_DIRTY, PG_HUGETLB, PG_LOCKED, PG_LRU, PG_MLOCKED, PG_PAGECACHE, PG_SWAPBACKED, PG_ZERO } from './frames.js';
 import { HPAGE_PMD_NR, PMD_SIZE, PTRS_PER_TABLE, pmdAlignDown, tableIndex } from './geometry.js';
 import type { Mm } from './mm.js';
 import {
@@ -54,7 +54,7 @@ import {
   VM_FAULT_SIGBUS,
   VM_FAULT_SIGSEGV,
 } from './uapi.js';
-import { VM_HUGEPAGE, VM_NOHUGEPAGE, VM_SHARED, VM_UFFD_MINOR, VM_UFFD_MISSING, VM_UFFD_WP, VM_WRITE, type Vma } from './vma.js';
+import { VM_HUGEPAGE, VM_LOCKED, VM_NOHUGEPAGE, VM_SHARED, VM_UFFD_MINOR, VM_UFFD_MISSING, VM_UFFD_WP, VM_WRITE, type Vma } from './vma.js';
 
 /* ------------------------------------------------------------ helpers */
 
@@ -487,6 +487,38 @@ export function splitHugePmd(mm: Mm, vma: Vma, pmdSlot: number, _addr: number): 
   if (entire === 0) frames.entireMapcount.delete(head);
   else frames.entireMapcount.set(head, entire);
   tables.entries[pmdSlot] = mkTableEntry(tableId);
+}
+
+/**
+ * What __folio_split does for an anonymous folio once it is split (remap
+ * with RMP_USE_SHARED_ZEROPAGE, since 6.12): every former subpage that is
+ * all zero is mapped to the shared zero page instead (read-only, keeping
+ * its soft-dirty and uffd-wp bits) and freed; not in a VM_LOCKED VMA or for
+ * an mlocked folio. `head` was split with frames.splitFolio; its PTE
+ * mappings are in the table under `pmdSlot` (nothing moves them elsewhere:
+ * mremap is not modelled).
+ */
+export function mapUnusedToZeropage(mm: Mm, vma: Vma, pmdSlot: number, head: number): void {
+  const tables = mm.kernel.tables;
+  const frames = mm.kernel.frames;
+  if ((vma.flags & VM_LOCKED) !== 0 || !frames.has(head, PG_ANON) || frames.has(head, PG_MLOCKED)) return;
+  const pmd = tables.entries[pmdSlot]!;
+  if (!isTableEntry(pmd)) return;
+  const base = tableIdOf(pmd) * PTRS_PER_TABLE;
+  for (let slot = base; slot < base + PTRS_PER_TABLE; slot++) {
+    const pte = tables.entries[slot]!;
+    if (!ptePresent(pte) || pteSpecial(pte)) continue;
+    const pfn = ptePfn(pte);
+    if (pfn < head || pfn >= head + HPAGE_PMD_NR || !isZeroFilled(frames.contents.view(pfn))) continue;
+    tables.entries[slot] = mkPte(frames.zeroPfn, PTE_SPECIAL | PTE_ACCESSED | (pte & (PTE_SOFT_DIRTY | PTE_UFFD_WP)));
+    accountPteUnmap(mm, pfn);
+  }
+}
+
+function isZeroFilled(bytes: Uint8Array | null): boolean {
+  if (bytes === null) return true;
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
 }
 
 /* ------------------------------------------------------------- hugetlb */
