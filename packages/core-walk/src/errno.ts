@@ -47,6 +47,15 @@ export function errnoName(value: number): ErrnoName | `E${number}` {
   return NAMES.get(abs) ?? `E${abs}`;
 }
 
+/**
+ * What a simulated syscall returns for a case the simulator does not model
+ * (instead of a made-up errno): below every errno (the kernel's MAX_ERRNO
+ * is 4095). The scenario runner reports such an op as unsupported, so
+ * conformance checks and fuzzing leave the scenario out rather than
+ * compare it. Currently: MADV_COLLAPSE that would build a file (shmem) THP.
+ */
+export const NOT_MODELLED = -4096;
+
 /** Signals a memory access can end in. */
 export const SIGBUS = 7;
 export const SIGSEGV = 11;

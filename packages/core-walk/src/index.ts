@@ -26,7 +26,7 @@ export * from './pgtable.js';
 export * from './swapops.js';
 export * from './geometry.js';
 export * from './uapi.js';
-export { Errno, errnoName, SIGBUS, SIGSEGV, signalName, MmInvariantError } from './errno.js';
+export { Errno, errnoName, NOT_MODELLED, SIGBUS, SIGSEGV, signalName, MmInvariantError } from './errno.js';
 export type { ErrnoName } from './errno.js';
 
 export { checkInvariants } from './invariants.js';

@@ -3,9 +3,9 @@
  * for gaps, and the core advice. Feature packages add advice (guard
  * regions) through MadviseBehaviorToken.
  */
-import { Errno } from './errno.js';
+import { Errno, NOT_MODELLED } from './errno.js';
 import { PG_ANON, PG_ANON_EXCLUSIVE, PG_DIRTY, PG_LRU, PG_SWAPBACKED, PG_ZERO, NO_FRAME } from './frames.js';
-import { accountPteUnmap, handleMmFault, splitHugePmd, thpAllowed } from './fault.js';
+import { accountPteUnmap, handleMmFault, mapUnusedToZeropage, splitHugePmd } from './fault.js';
 import { HPAGE_PMD_NR, PAGE_SIZE, PMD_SHIFT, PMD_SIZE, PTRS_PER_TABLE, addrEnd, isPageAligned, pageAlignUp, tableIndex } from './geometry.js';
 import type { Mm } from './mm.js';
 import {
@@ -77,6 +77,7 @@ import {
   VM_PFNMAP,
   VM_READ,
   VM_SHARED,
+  VM_SPECIAL,
   VM_WIPEONFORK,
   VM_WRITE,
   type Vma,
@@ -356,6 +357,7 @@ function coldOrPageout(mm: Mm, vma: Vma, start: number, end: number, pageout: bo
       // Reclaim (or a partial range) works on base pages: split the PMD and the folio.
       splitHugePmd(mm, vma, pmdSlot, addr);
       frames.splitFolio(head);
+      mapUnusedToZeropage(mm, vma, pmdSlot, head);
     }
     if (!isTableEntry(tables.entries[pmdSlot]!)) return;
     forEachPte(mm, pmdSlot, addr, next, (slot) => {
@@ -366,6 +368,9 @@ function coldOrPageout(mm: Mm, vma: Vma, start: number, end: number, pageout: bo
       if (frames.isLarge(head)) {
         if (frames.folioMapcount(head) !== HPAGE_PMD_NR || frames.refcount[head] !== HPAGE_PMD_NR) return;
         frames.splitFolio(head);
+        mapUnusedToZeropage(mm, vma, pmdSlot, head);
+        // This entry may now map the zero page (and the page be freed).
+        if (pteSpecial(tables.entries[slot]!)) return;
       }
       if (frames.mapcount[pfn] !== 1 || !frames.has(pfn, PG_LRU)) return;
       tables.entries[slot] = (pte & ~PTE_ACCESSED) >>> 0;
@@ -409,15 +414,44 @@ function reclaimPte(mm: Mm, slot: number): void {
 
 /* ------------------------------------------------------------- collapse */
 
-/** MADV_COLLAPSE on anonymous memory: each aligned 2 MiB region becomes a PMD-mapped THP. */
+/**
+ * thp_vma_allowable_order(vma, TVA_FORCED_COLLAPSE, PMD_ORDER): the sysfs
+ * THP modes do not matter to MADV_COLLAPSE; VM_NOHUGEPAGE, special and
+ * hugetlb VMAs do, and the VMA must hold an aligned 2 MiB block at its end
+ * (a file VMA also with its file offset aligned). An anonymous VMA needs
+ * its anon_vma (a fault happened); shmem allows the PMD order when forced.
+ */
+function collapseAllowed(vma: Vma): boolean {
+  if ((vma.flags & (VM_NOHUGEPAGE | VM_SPECIAL | VM_HUGETLB)) !== 0 || vma.isHugetlb) return false;
+  const haddr = Math.floor((vma.end - PMD_SIZE) / PMD_SIZE) * PMD_SIZE;
+  if (haddr < vma.start || haddr + PMD_SIZE > vma.end) return false;
+  if (!vma.isAnonymous) return (vma.start / PAGE_SIZE - vma.pgoff) % HPAGE_PMD_NR === 0;
+  return vma.anonVma !== null;
+}
+
+/**
+ * MADV_COLLAPSE (madvise_collapse) on one VMA's part [start, end): each
+ * aligned 2 MiB block becomes a PMD-mapped THP. A range holding no whole
+ * block is 0 when its rounded bounds meet and -EINVAL when they cross (the
+ * kernel counts the blocks unsigned). File (shmem) THPs are not modelled:
+ * a file block with nothing in the page cache fails as the kernel's does
+ * (-EINVAL), one with pages gives NOT_MODELLED.
+ */
 function madviseCollapse(mm: Mm, vma: Vma, start: number, end: number): number {
-  if (!thpAllowed(mm, vma, Math.ceil(start / PMD_SIZE) * PMD_SIZE, false) || vma.isHugetlb) {
-    if (!vma.isAnonymous) return -Errno.EINVAL;
-  }
+  if (!collapseAllowed(vma)) return -Errno.EINVAL;
   const hstart = Math.ceil(start / PMD_SIZE) * PMD_SIZE;
   const hend = Math.floor(end / PMD_SIZE) * PMD_SIZE;
-  if (!vma.isAnonymous || (vma.flags & VM_HUGETLB) !== 0) return -Errno.EINVAL;
-  if (hstart >= hend || !thpAllowed(mm, vma, hstart, false)) return -Errno.EINVAL;
+  if (hstart > hend) return -Errno.EINVAL;
+  if (hstart === hend) return 0;
+  if (!vma.isAnonymous) {
+    const file = vma.file;
+    if (file === null) return NOT_MODELLED;
+    const first = vma.pageIndex(hstart);
+    for (let index = first; index < first + HPAGE_PMD_NR && index < file.pages; index++) {
+      if (file.cache[index] !== 0) return NOT_MODELLED;
+    }
+    return -Errno.EINVAL;
+  }
   let failure = 0;
   let collapsed = 0;
   for (let addr = hstart; addr < hend; addr += PMD_SIZE) {

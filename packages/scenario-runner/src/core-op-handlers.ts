@@ -29,6 +29,7 @@ import {
   SIGBUS,
   SIGSEGV,
   errnoName,
+  NOT_MODELLED,
 } from '@pagewalk/core-walk';
 import type { AdviceName, OpName, OpResult, ProtName, ScenarioOpOf, SignalName } from '@pagewalk/scenario';
 import { PAGE_SIZE, type ScenarioContext, type ScenarioOpHandler } from './scenario-session.js';
@@ -62,6 +63,8 @@ const CLEAR_REFS_SOFT_DIRTY = 4;
 
 /** The result of a syscall-like op from the simulator's `value >= 0 | -errno`. */
 export function syscallResult(op: OpName, value: number): OpResult {
+  // A case the simulator does not model: nothing to compare.
+  if (value === NOT_MODELLED) return { op, unsupported: true };
   return value >= 0 ? { op, ret: 0 } : { op, ret: -1, errno: errnoName(-value) };
 }
 
