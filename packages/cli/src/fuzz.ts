@@ -39,11 +39,27 @@ export interface ScenarioArbitraryOptions {
 /** Upper bound of generated page numbers; ranges are clamped into the real arena afterwards. */
 const MAX_GENERATED_PAGES = 1024;
 
-/** A page range, mostly near page 0 so ops overlap (clamped into the arena by clampRanges). */
-const pageRange = fc.tuple(
-  fc.oneof({ weight: 4, arbitrary: fc.nat({ max: 63 }) }, { weight: 1, arbitrary: fc.nat({ max: MAX_GENERATED_PAGES - 1 }) }),
-  fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 16 }) }, { weight: 1, arbitrary: fc.nat({ max: MAX_GENERATED_PAGES }) }),
-).map(([page, pages]) => ({ page, pages }));
+/**
+ * A page range, mostly near page 0 so ops overlap (clamped into the arena
+ * by clampRanges), sometimes a whole 2 MiB-aligned PMD (the arena is 1 GiB
+ * aligned) or a range crossing one, so that THP faults, splits, collapses
+ * and huge-page scans come up too.
+ */
+const pageRange = fc.oneof(
+  // Shrinking may move a PMD-sized range to the small ranges (the first arbitrary).
+  { withCrossShrink: true },
+  {
+    weight: 6,
+    arbitrary: fc
+      .tuple(
+        fc.oneof({ weight: 4, arbitrary: fc.nat({ max: 63 }) }, { weight: 1, arbitrary: fc.nat({ max: MAX_GENERATED_PAGES - 1 }) }),
+        fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 16 }) }, { weight: 1, arbitrary: fc.nat({ max: MAX_GENERATED_PAGES }) }),
+      )
+      .map(([page, pages]) => ({ page, pages })),
+  },
+  { weight: 1, arbitrary: fc.constantFrom({ page: 0, pages: 512 }, { page: 512, pages: 512 }, { page: 0, pages: 1024 }) },
+  { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 448, max: 511 }), fc.integer({ min: 2, max: 128 })).map(([page, pages]) => ({ page, pages })) },
+);
 
 const categoryList = fc.oneof(
   { weight: 3, arbitrary: fc.constant([] as string[]) },
@@ -134,6 +150,32 @@ const profileArbitrary: fc.Arbitrary<Record<string, unknown> | undefined> = fc
   )
   .map((profile) => (Object.keys(profile).length === 0 ? undefined : profile));
 
+/**
+ * An optional start that gives the random ops something to act on: the
+ * whole arena mapped read-write (anonymous, or a shared file), sometimes
+ * MADV_HUGEPAGE on it, then a few writes — so that later ops meet THPs
+ * (the arena is 1 GiB aligned, pages 0..511 are one PMD), pages to swap
+ * out, and so on. Ranges are clamped into the arena afterwards.
+ */
+const prologueArbitrary: fc.Arbitrary<Record<string, unknown>[]> = fc.oneof(
+  { weight: 1, arbitrary: fc.constant<Record<string, unknown>[]>([]) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom({ map: 'private', backing: 'anon' }, { map: 'private', backing: 'anon' }, { map: 'shared', backing: 'file' }),
+        fc.boolean(),
+        fc.array(pageRange, { minLength: 1, maxLength: 3 }),
+        fc.nat({ max: 255 }),
+      )
+      .map(([mapping, hugepage, writes, byte]) => [
+        { op: 'mmap', page: 0, pages: MAX_GENERATED_PAGES, prot: 'rw', ...mapping, populate: false, hugetlb: false },
+        ...(hugepage ? [{ op: 'madvise', page: 0, pages: MAX_GENERATED_PAGES, advice: 'hugepage' }] : []),
+        ...writes.map((range) => ({ op: 'write', ...range, byte })),
+      ]),
+  },
+);
+
 /** Ops and how often to pick them: mostly mappings and accesses, so later ops find something to act on. */
 const OP_WEIGHTS: Partial<Record<OpName, number>> = { mmap: 6, write: 5, read: 4, madvise: 4, mprotect: 2, munmap: 2, scan: 3, pagemap: 2 };
 
@@ -147,14 +189,17 @@ export function scenarioArbitrary(options: ScenarioArbitraryOptions): fc.Arbitra
       fc.integer({ min: minArenaPages, max: maxArenaPages }),
       fc.array(fc.oneof(...ops.map((name) => ({ weight: OP_WEIGHTS[name] ?? 1, arbitrary: opArbitrary(name, advice) }))), { minLength: 1, maxLength: maxOps }),
       profiles ? profileArbitrary : fc.constant(undefined),
+      ops.includes('mmap') && ops.includes('write') ? prologueArbitrary : fc.constant([]),
     )
-    .map(([arenaPages, generated, profile]) =>
+    .map(([drawnArenaPages, generated, profile, prologue]) => {
+      // With a prologue the arena holds at least one whole PMD (512 pages), so THPs can appear.
+      const arenaPages = prologue.length > 0 ? Math.max(drawnArenaPages, Math.min(512, maxArenaPages)) : drawnArenaPages;
       // Parsing fills the defaults and field order of a scenario file, so a generated scenario equals its file.
-      parseScenarioValue(
-        { name: 'fuzz', arena_pages: arenaPages, ...(profile === undefined ? {} : { profile }), ops: clampRanges(generated, arenaPages) },
+      return parseScenarioValue(
+        { name: 'fuzz', arena_pages: arenaPages, ...(profile === undefined ? {} : { profile }), ops: clampRanges([...prologue, ...generated], arenaPages) },
         'generated scenario',
-      ),
-    );
+      );
+    });
 }
 
 /** Moves every range into the arena: page modulo the arena size, pages cut at its end. */
