@@ -265,17 +265,21 @@ function madviseFree(mm: Mm, vma: Vma, start: number, end: number): void {
   forEachPmd(mm, vma, start, end, (pmdSlot, addr, next) => {
     const pmd = tables.entries[pmdSlot]!;
     if (pmdLeaf(pmd)) {
+      // madvise_free_huge_pmd: the huge zero page and shared folios are left alone.
+      const head = ptePfn(pmd);
+      if (frames.has(head, PG_ZERO) || !splittableExclusive(mm, head)) return;
       if (addr % PMD_SIZE === 0 && next - addr === PMD_SIZE) {
-        const head = ptePfn(pmd);
-        if (!frames.has(head, PG_ZERO) && frames.refcount[head] === 1) {
-          frames.clear(head, PG_SWAPBACKED | PG_DIRTY);
-          tables.entries[pmdSlot] = (pmd & ~(PTE_DIRTY | PTE_ACCESSED)) >>> 0;
-        }
+        frames.clear(head, PG_SWAPBACKED | PG_DIRTY);
+        tables.entries[pmdSlot] = (pmd & ~(PTE_DIRTY | PTE_ACCESSED)) >>> 0;
         return;
       }
+      // Part of the THP: split the folio so that only those pages are freed.
       splitHugePmd(mm, vma, pmdSlot, addr);
+      frames.splitFolio(head);
+      mapUnusedToZeropage(mm, vma, pmdSlot, head);
     }
-    forEachPte(mm, pmdSlot, addr, next, (slot) => {
+    if (!isTableEntry(tables.entries[pmdSlot]!)) return;
+    forEachPte(mm, pmdSlot, addr, next, (slot, pteAddr) => {
       const pte = tables.entries[slot]!;
       if (pte === 0) return;
       if (!ptePresent(pte)) {
@@ -291,20 +295,66 @@ function madviseFree(mm: Mm, vma: Vma, start: number, end: number): void {
       if (pteSpecial(pte)) return;
       const pfn = ptePfn(pte);
       const head = frames.folioOf(pfn);
-      if (frames.isLarge(head) || frames.mapcount[pfn] !== 1 || !frames.has(head, PG_ANON)) return;
-      frames.clear(head, PG_SWAPBACKED | PG_DIRTY);
-      tables.entries[slot] = (pte & ~(PTE_DIRTY | PTE_ACCESSED)) >>> 0;
+      if (!frames.has(head, PG_ANON)) return;
+      if (frames.isLarge(head)) {
+        // A PTE-mapped THP: split unless all of it is mapped inside the range.
+        if (!wholeFolioInRange(tables.entries, slot, pteAddr, next, head) && splittableExclusive(mm, head)) {
+          frames.splitFolio(head);
+          mapUnusedToZeropage(mm, vma, pmdSlot, head);
+        } else {
+          return;
+        }
+        if (pteSpecial(tables.entries[slot]!)) return; // now the zero page
+      }
+      if (frames.mapcount[pfn] !== 1) return;
+      frames.clear(pfn, PG_SWAPBACKED | PG_DIRTY);
+      tables.entries[slot] = (tables.entries[slot]! & ~(PTE_DIRTY | PTE_ACCESSED)) >>> 0;
     });
   });
+}
+
+/**
+ * The folio is mapped by this mm only, once per page, with no other
+ * reference (what folio_maybe_mapped_shared and split_folio's refcount
+ * check allow, in the settled state).
+ */
+function splittableExclusive(mm: Mm, head: number): boolean {
+  const frames = mm.kernel.frames;
+  return frames.refcount[head] === frames.folioMapcount(head) - ((frames.entireMapcount.get(head) ?? 0) * (HPAGE_PMD_NR - 1)) && !mappedTwice(mm, head);
+}
+
+function mappedTwice(mm: Mm, head: number): boolean {
+  const frames = mm.kernel.frames;
+  if ((frames.entireMapcount.get(head) ?? 0) > 1) return true;
+  const pages = frames.folioPages(head);
+  for (let i = 0; i < pages; i++) if (frames.mapcount[head + i]! > 1) return true;
+  return false;
+}
+
+/**
+ * madvise_folio_pte_batch from `slot` (mapping `addr`): do the PTEs from
+ * here to `end` map all of the large folio `head`, one page each, in order?
+ */
+function wholeFolioInRange(entries: Uint32Array, slot: number, addr: number, end: number, head: number): boolean {
+  const first = ptePfn(entries[slot]!);
+  if (first !== head) return false;
+  if ((end - addr) / PAGE_SIZE < HPAGE_PMD_NR) return false;
+  for (let i = 1; i < HPAGE_PMD_NR; i++) {
+    const pte = entries[slot + i]!;
+    if (!ptePresent(pte) || ptePfn(pte) !== head + i) return false;
+  }
+  return true;
 }
 
 /* ---------------------------------------------------------- MADV_REMOVE */
 
 function madviseRemove(mm: Mm, vma: Vma, start: number, end: number): number {
   if ((vma.flags & VM_LOCKED) !== 0) return -Errno.EINVAL;
-  if (vma.file === null) return -Errno.EINVAL;
+  // A private hugetlb mapping has a (hugetlbfs) file in the kernel, so it gets as far as EACCES.
+  if (vma.file === null && !vma.isHugetlb) return -Errno.EINVAL;
   if ((vma.flags & (VM_SHARED | VM_MAYSHARE)) === 0 || (vma.flags & VM_SHARED) === 0) return -Errno.EACCES;
   const file = vma.file;
+  if (file === null) return -Errno.EACCES;
   const first = vma.pageIndex(start);
   const last = Math.min(vma.pageIndex(end), file.pages);
   // Hole punch: unmap the file pages from every mapping (private COW copies stay), then drop them.
@@ -471,7 +521,7 @@ function collapseOne(mm: Mm, vma: Vma, haddr: number): number {
   if (pmdLeaf(pmd)) return 0;
   if (!isTableEntry(pmd)) return -Errno.EINVAL;
   const base = tableIdOf(pmd) * PTRS_PER_TABLE;
-  let writable = false;
+  // (6.18 collapses read-only and all-empty / zero-page tables too: no writability rule.)
   for (let i = 0; i < HPAGE_PMD_NR; i++) {
     const pte = tables.entries[base + i]!;
     if (pte === 0) continue;
@@ -482,21 +532,18 @@ function collapseOne(mm: Mm, vma: Vma, haddr: number): number {
       continue;
     }
     if (pteUffdWp(pte)) return -Errno.EINVAL;
-    if (pteWrite(pte)) writable = true;
     if (pteSpecial(pte)) continue;
     const pfn = ptePfn(pte);
     if (!frames.has(frames.folioOf(pfn), PG_ANON)) return -Errno.EINVAL;
   }
-  // Swap in what is swapped out (GUP-style faults), then re-check writability.
+  // Swap in what is swapped out (GUP-style faults).
   for (let i = 0; i < HPAGE_PMD_NR; i++) {
     const pte = tables.entries[base + i]!;
     if (isRealSwapEntry(pte)) {
       const fault = handleMmFault(mm, vma, haddr + i * PAGE_SIZE, 0);
       if (fault & (VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV | VM_FAULT_OOM)) return -Errno.EINVAL;
-      if (pteWrite(tables.entries[base + i]!)) writable = true;
     }
   }
-  if (!writable) return -Errno.EINVAL;
   const head = frames.alloc(9, PG_ANON | PG_SWAPBACKED | PG_LRU);
   if (head === NO_FRAME) return -Errno.ENOMEM;
   for (let i = 0; i < HPAGE_PMD_NR; i++) {
@@ -529,10 +576,10 @@ function forEachPmd(mm: Mm, _vma: Vma, start: number, end: number, fn: (pmdSlot:
 }
 
 /** Calls `fn` with the slot of each PTE in [addr, next) under the PMD at pmdSlot (a table). */
-function forEachPte(mm: Mm, pmdSlot: number, addr: number, next: number, fn: (slot: number) => void): void {
+function forEachPte(mm: Mm, pmdSlot: number, addr: number, next: number, fn: (slot: number, addr: number) => void): void {
   const pmd = mm.kernel.tables.entries[pmdSlot]!;
   if (!isTableEntry(pmd)) return;
   const base = tableIdOf(pmd) * PTRS_PER_TABLE + tableIndex(addr, 12);
   const count = (next - addr) / PAGE_SIZE;
-  for (let i = 0; i < count; i++) fn(base + i);
+  for (let i = 0; i < count; i++) fn(base + i, addr + i * PAGE_SIZE);
 }
