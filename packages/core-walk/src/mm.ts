@@ -75,6 +75,7 @@ import {
   VM_READ,
   VM_SHARED,
   VM_SOFTDIRTY,
+  VM_SPECIAL,
   VM_WRITE,
   Vma,
   VmaList,
@@ -468,6 +469,11 @@ export class Mm {
         if (vma.start > cursor) return -Errno.ENOMEM;
         const from = Math.max(vma.start, start);
         const to = Math.min(vma.end, end);
+        // mlock_fixup leaves hugetlb and special VMAs alone: never VM_LOCKED, never split.
+        if (vma.isHugetlb || (vma.flags & VM_SPECIAL) !== 0) {
+          cursor = to;
+          continue;
+        }
         for (const piece of this.vmas.splitRange(from, to)) {
           piece.flags = (piece.flags & ~VM_LOCKED_MASK) | lockFlags;
         }
