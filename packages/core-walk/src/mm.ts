@@ -469,8 +469,9 @@ export class Mm {
         if (vma.start > cursor) return -Errno.ENOMEM;
         const from = Math.max(vma.start, start);
         const to = Math.min(vma.end, end);
-        // mlock_fixup leaves hugetlb and special VMAs alone: never VM_LOCKED, never split.
-        if (vma.isHugetlb || (vma.flags & VM_SPECIAL) !== 0) {
+        // mlock_fixup leaves hugetlb and special VMAs alone (never VM_LOCKED),
+        // and a VMA whose flags do not change: neither is split.
+        if (vma.isHugetlb || (vma.flags & VM_SPECIAL) !== 0 || (vma.flags & VM_LOCKED_MASK) === lockFlags) {
           cursor = to;
           continue;
         }
