@@ -5,7 +5,7 @@
  */
 import { UserfaultOutcome, UserfaultReason } from './feature.js';
 import { NO_FRAME, PG_ANON, PG_ANON_EXCLUSIVE, PG_DIRTY, PG_HUGETLB, PG_LOCKED, PG_LRU, PG_MLOCKED, PG_PAGECACHE, PG_SWAPBACKED, PG_ZERO } from './frames.js';
-import { HPAGE_PMD_NR, PMD_SIZE, PTRS_PER_TABLE, pmdAlignDown, tableIndex } from './geometry.js';
+import { HPAGE_PMD_NR, PAGE_SIZE, PMD_SIZE, PTRS_PER_TABLE, pmdAlignDown, tableIndex } from './geometry.js';
 import type { Mm } from './mm.js';
 import {
   PTE_ACCESSED,
@@ -206,6 +206,7 @@ function doFault(mm: Mm, vma: Vma, addr: number, slot: number, flags: number, uf
   const file = vma.file!;
   const index = vma.pageIndex(addr);
   if (index >= file.pages) return VM_FAULT_SIGBUS;
+  if (!write) faultAround(mm, vma, addr, slot);
   if ((vma.flags & VM_UFFD_MISSING) !== 0 && file.cache[index] === 0) {
     return userfault(mm, vma, addr, UserfaultReason.Missing, write);
   }
@@ -238,6 +239,42 @@ function doFault(mm: Mm, vma: Vma, addr: number, slot: number, flags: number, uf
   accountPteMap(mm, cachePfn);
   tables.entries[slot] = mkPte(cachePfn, bits);
   return 0;
+}
+
+/** fault_around_bytes (64 KiB, the default): the window a read fault on a file maps from the page cache. */
+const FAULT_AROUND_PAGES = 16;
+
+/**
+ * do_fault_around / filemap_map_pages: a read fault on a file mapping also
+ * maps the neighbouring pages the page cache holds (not swapped-out ones),
+ * in the 64 KiB-aligned window around the address, clipped to the VMA and
+ * to this page table, where the PTE is empty — as the read fault maps its
+ * own page: young, writable only in a shared writable mapping. Not in a
+ * VMA registered for uffd write-protect or minor faults
+ * (uffd_disable_fault_around). The faulting page itself is left to the
+ * caller, which maps it the same way.
+ */
+function faultAround(mm: Mm, vma: Vma, addr: number, slot: number): void {
+  if ((vma.flags & (VM_UFFD_WP | VM_UFFD_MINOR)) !== 0) return;
+  const file = vma.file!;
+  const entries = mm.kernel.tables.entries;
+  const pteOff = tableIndex(addr, 12);
+  const vmaOff = (addr - vma.start) / PAGE_SIZE;
+  const from = Math.max(pteOff - (pteOff % FAULT_AROUND_PAGES), pteOff - Math.min(pteOff, vmaOff));
+  const to = Math.min(from + FAULT_AROUND_PAGES, PTRS_PER_TABLE, pteOff + vma.pages - vmaOff);
+  const index0 = vma.pageIndex(addr) - pteOff;
+  const base = slot - pteOff;
+  let bits = PTE_ACCESSED;
+  if ((vma.flags & VM_SHARED) !== 0 && (vma.flags & VM_WRITE) !== 0 && !wantsWriteNotify(vma)) bits |= PTE_WRITE;
+  for (let off = from; off < to; off++) {
+    if (off === pteOff || entries[base + off] !== 0) continue;
+    const index = index0 + off;
+    if (index < 0 || index >= file.pages) continue;
+    const pfn = file.cache[index]!;
+    if (pfn <= 0) continue;
+    accountPteMap(mm, pfn);
+    entries[base + off] = mkPte(pfn, bits);
+  }
 }
 
 /** vma_wants_writenotify(): shared writable mappings that must see the first write (uffd-wp). */
@@ -501,7 +538,7 @@ export function splitHugePmd(mm: Mm, vma: Vma, pmdSlot: number, _addr: number): 
 export function mapUnusedToZeropage(mm: Mm, vma: Vma, pmdSlot: number, head: number): void {
   const tables = mm.kernel.tables;
   const frames = mm.kernel.frames;
-  if ((vma.flags & VM_LOCKED) !== 0 || !frames.has(head, PG_ANON) || frames.has(head, PG_MLOCKED)) return;
+  if ((vma.flags & VM_LOCKED) !== 0) return;
   const pmd = tables.entries[pmdSlot]!;
   if (!isTableEntry(pmd)) return;
   const base = tableIdOf(pmd) * PTRS_PER_TABLE;
@@ -509,7 +546,9 @@ export function mapUnusedToZeropage(mm: Mm, vma: Vma, pmdSlot: number, head: num
     const pte = tables.entries[slot]!;
     if (!ptePresent(pte) || pteSpecial(pte)) continue;
     const pfn = ptePfn(pte);
-    if (pfn < head || pfn >= head + HPAGE_PMD_NR || !isZeroFilled(frames.contents.view(pfn))) continue;
+    if (pfn < head || pfn >= head + HPAGE_PMD_NR) continue;
+    // Each former subpage carries the folio's flags (the head page itself may be gone already).
+    if (!frames.has(pfn, PG_ANON) || frames.has(pfn, PG_MLOCKED) || !isZeroFilled(frames.contents.view(pfn))) continue;
     tables.entries[slot] = mkPte(frames.zeroPfn, PTE_SPECIAL | PTE_ACCESSED | (pte & (PTE_SOFT_DIRTY | PTE_UFFD_WP)));
     accountPteUnmap(mm, pfn);
   }
