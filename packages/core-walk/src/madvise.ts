@@ -387,8 +387,8 @@ function truncateRange(mm: Mm, cache: Int32Array, first: number, last: number): 
  * madvise_cold_or_pageout_pte_range + reclaim_pages in the settled state:
  * only folios mapped exactly once are touched. Cold clears young bits;
  * pageout reclaims: lazily-freed clean anon pages are discarded, anon pages
- * go to swap (if any), shmem pages are unmapped (the page stays in the
- * cache, as the reference kernel does, swap or not).
+ * go to swap (if any), shmem pages are unmapped and, with a swap device,
+ * written out to it (without one they stay in the cache).
  */
 function coldOrPageout(mm: Mm, vma: Vma, start: number, end: number, pageout: boolean): void {
   const tables = mm.kernel.tables;
@@ -399,37 +399,65 @@ function coldOrPageout(mm: Mm, vma: Vma, start: number, end: number, pageout: bo
       const head = ptePfn(pmd);
       if (frames.has(head, PG_ZERO)) return;
       if (frames.refcount[head] !== 1 || (frames.entireMapcount.get(head) ?? 0) !== 1) return;
-      if (addr % PMD_SIZE === 0 && next - addr === PMD_SIZE) {
+      const whole = addr % PMD_SIZE === 0 && next - addr === PMD_SIZE;
+      if (whole) {
         tables.entries[pmdSlot] = (pmd & ~PTE_ACCESSED) >>> 0;
         if (!pageout) return;
-        if (mm.kernel.swap === null && frames.has(head, PG_SWAPBACKED)) return;
       }
       // Reclaim (or a partial range) works on base pages: split the PMD and the folio.
       splitHugePmd(mm, vma, pmdSlot, addr);
-      frames.splitFolio(head);
-      mapUnusedToZeropage(mm, vma, pmdSlot, head);
+      splitForReclaim(mm, vma, pmdSlot, head, whole && pageout);
     }
     if (!isTableEntry(tables.entries[pmdSlot]!)) return;
-    forEachPte(mm, pmdSlot, addr, next, (slot) => {
+    /** Entries up to here belong to a large folio already handled as a whole. */
+    let skipUntil = -1;
+    forEachPte(mm, pmdSlot, addr, next, (slot, pteAddr) => {
+      if (slot < skipUntil) return;
       const pte = tables.entries[slot]!;
       if (!ptePresent(pte) || pteSpecial(pte)) return;
       const pfn = ptePfn(pte);
       const head = frames.folioOf(pfn);
       if (frames.isLarge(head)) {
-        if (frames.folioMapcount(head) !== HPAGE_PMD_NR || frames.refcount[head] !== HPAGE_PMD_NR) return;
-        frames.splitFolio(head);
-        mapUnusedToZeropage(mm, vma, pmdSlot, head);
+        if (wholeFolioInRange(tables.entries, slot, pteAddr, next, head)) {
+          // All of it in range: cold leaves it whole; reclaim takes it whole.
+          if (!pageout) {
+            for (let i = 0; i < HPAGE_PMD_NR; i++) tables.entries[slot + i] = (tables.entries[slot + i]! & ~PTE_ACCESSED) >>> 0;
+            skipUntil = slot + HPAGE_PMD_NR;
+            return;
+          }
+          if (frames.folioMapcount(head) !== HPAGE_PMD_NR || frames.refcount[head] !== HPAGE_PMD_NR) return;
+          splitForReclaim(mm, vma, pmdSlot, head, true);
+        } else {
+          // Part of it in range: split it (madvise_cold_or_pageout_pte_range) when nothing else holds it.
+          if (!splittableExclusive(mm, head)) return;
+          frames.splitFolio(head);
+          mapUnusedToZeropage(mm, vma, pmdSlot, head);
+        }
         // This entry may now map the zero page (and the page be freed).
         if (pteSpecial(tables.entries[slot]!)) return;
       }
       if (frames.mapcount[pfn] !== 1 || !frames.has(pfn, PG_LRU)) return;
-      tables.entries[slot] = (pte & ~PTE_ACCESSED) >>> 0;
-      if (pageout) reclaimPte(mm, slot);
+      tables.entries[slot] = (tables.entries[slot]! & ~PTE_ACCESSED) >>> 0;
+      if (pageout) reclaimPte(mm, slot, vma, pteAddr);
     });
   });
 }
 
-function reclaimPte(mm: Mm, slot: number): void {
+/**
+ * Splits `head` (already PTE-mapped under `pmdSlot`) into base pages for
+ * MADV_COLD / MADV_PAGEOUT. A whole THP being reclaimed with a swap device
+ * is swapped out as one folio: its zero-filled pages become swap entries
+ * like the others, so they are not remapped. Otherwise the kernel splits
+ * it (split_folio, or shrink_folio_list's fallback when add_to_swap fails)
+ * and zero-filled subpages go to the shared zero page.
+ */
+function splitForReclaim(mm: Mm, vma: Vma, pmdSlot: number, head: number, wholeReclaim: boolean): void {
+  mm.kernel.frames.splitFolio(head);
+  if (wholeReclaim && mm.kernel.swap !== null) return;
+  mapUnusedToZeropage(mm, vma, pmdSlot, head);
+}
+
+function reclaimPte(mm: Mm, slot: number, vma: Vma, addr: number): void {
   const tables = mm.kernel.tables;
   const frames = mm.kernel.frames;
   const pte = tables.entries[slot]!;
@@ -456,10 +484,23 @@ function reclaimPte(mm: Mm, slot: number): void {
     accountPteUnmap(mm, pfn);
     return;
   }
-  // A page-cache page: unmap it; the cache keeps it.
+  // A page-cache page: unmap it. With a swap device, shmem writes it out
+  // (shmem_writeout): the cache then holds its swap slot and the page is
+  // freed, so a later fault swaps it in and fault-around does not map it.
+  // Without one the cache keeps the page.
   if (pteDirty(pte)) frames.set(pfn, PG_DIRTY);
   tables.entries[slot] = 0;
   accountPteUnmap(mm, pfn);
+  const swap = mm.kernel.swap;
+  const file = vma.file;
+  if (swap === null || file === null || file.hugetlb || frames.refcount[pfn] !== 1) return;
+  const index = vma.pageIndex(addr);
+  if (file.cache[index] !== pfn) return;
+  const swapSlot = swap.alloc();
+  if (swapSlot === 0) return;
+  swap.contents.copyFrom(frames.contents, pfn, swapSlot);
+  file.cache[index] = -swapSlot;
+  frames.put(pfn);
 }
 
 /* ------------------------------------------------------------- collapse */
