@@ -530,18 +530,19 @@ export function splitHugePmd(mm: Mm, vma: Vma, pmdSlot: number, _addr: number): 
  * What __folio_split does for an anonymous folio once it is split (remap
  * with RMP_USE_SHARED_ZEROPAGE, since 6.12): every former subpage that is
  * all zero is mapped to the shared zero page instead (read-only, keeping
- * its soft-dirty and uffd-wp bits) and freed; not in a VM_LOCKED VMA or for
- * an mlocked folio. `head` was split with frames.splitFolio; its PTE
- * mappings are in the table under `pmdSlot` (nothing moves them elsewhere:
- * mremap is not modelled).
+ * its soft-dirty and uffd-wp bits) and freed; not where the mapping VMA is
+ * VM_LOCKED (checked per page: the folio's PTEs may lie in several VMAs)
+ * or the folio mlocked. `head` was split with frames.splitFolio; its PTE
+ * mappings are in the table under `pmdSlot`, which maps the 2 MiB around
+ * `pmdAddr` (nothing moves them elsewhere: mremap is not modelled).
  */
-export function mapUnusedToZeropage(mm: Mm, vma: Vma, pmdSlot: number, head: number): void {
+export function mapUnusedToZeropage(mm: Mm, pmdSlot: number, pmdAddr: number, head: number): void {
   const tables = mm.kernel.tables;
   const frames = mm.kernel.frames;
-  if ((vma.flags & VM_LOCKED) !== 0) return;
   const pmd = tables.entries[pmdSlot]!;
   if (!isTableEntry(pmd)) return;
   const base = tableIdOf(pmd) * PTRS_PER_TABLE;
+  const pmdStart = pmdAlignDown(pmdAddr);
   for (let slot = base; slot < base + PTRS_PER_TABLE; slot++) {
     const pte = tables.entries[slot]!;
     if (!ptePresent(pte) || pteSpecial(pte)) continue;
@@ -549,6 +550,8 @@ export function mapUnusedToZeropage(mm: Mm, vma: Vma, pmdSlot: number, head: num
     if (pfn < head || pfn >= head + HPAGE_PMD_NR) continue;
     // Each former subpage carries the folio's flags (the head page itself may be gone already).
     if (!frames.has(pfn, PG_ANON) || frames.has(pfn, PG_MLOCKED) || !isZeroFilled(frames.contents.view(pfn))) continue;
+    const mapping = mm.vmas.find(pmdStart + (slot - base) * PAGE_SIZE);
+    if (mapping === null || (mapping.flags & VM_LOCKED) !== 0) continue;
     tables.entries[slot] = mkPte(frames.zeroPfn, PTE_SPECIAL | PTE_ACCESSED | (pte & (PTE_SOFT_DIRTY | PTE_UFFD_WP)));
     accountPteUnmap(mm, pfn);
   }

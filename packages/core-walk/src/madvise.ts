@@ -276,7 +276,7 @@ function madviseFree(mm: Mm, vma: Vma, start: number, end: number): void {
       // Part of the THP: split the folio so that only those pages are freed.
       splitHugePmd(mm, vma, pmdSlot, addr);
       frames.splitFolio(head);
-      mapUnusedToZeropage(mm, vma, pmdSlot, head);
+      mapUnusedToZeropage(mm, pmdSlot, addr, head);
     }
     if (!isTableEntry(tables.entries[pmdSlot]!)) return;
     forEachPte(mm, pmdSlot, addr, next, (slot, pteAddr) => {
@@ -300,7 +300,7 @@ function madviseFree(mm: Mm, vma: Vma, start: number, end: number): void {
         // A PTE-mapped THP: split unless all of it is mapped inside the range.
         if (!wholeFolioInRange(tables.entries, slot, pteAddr, next, head) && splittableExclusive(mm, head)) {
           frames.splitFolio(head);
-          mapUnusedToZeropage(mm, vma, pmdSlot, head);
+          mapUnusedToZeropage(mm, pmdSlot, addr, head);
         } else {
           return;
         }
@@ -406,7 +406,7 @@ function coldOrPageout(mm: Mm, vma: Vma, start: number, end: number, pageout: bo
       }
       // Reclaim (or a partial range) works on base pages: split the PMD and the folio.
       splitHugePmd(mm, vma, pmdSlot, addr);
-      splitForReclaim(mm, vma, pmdSlot, head, whole && pageout);
+      splitForReclaim(mm, pmdSlot, addr, head, whole && pageout);
     }
     if (!isTableEntry(tables.entries[pmdSlot]!)) return;
     /** Entries up to here belong to a large folio already handled as a whole. */
@@ -426,12 +426,12 @@ function coldOrPageout(mm: Mm, vma: Vma, start: number, end: number, pageout: bo
             return;
           }
           if (frames.folioMapcount(head) !== HPAGE_PMD_NR || frames.refcount[head] !== HPAGE_PMD_NR) return;
-          splitForReclaim(mm, vma, pmdSlot, head, true);
+          splitForReclaim(mm, pmdSlot, addr, head, true);
         } else {
           // Part of it in range: split it (madvise_cold_or_pageout_pte_range) when nothing else holds it.
           if (!splittableExclusive(mm, head)) return;
           frames.splitFolio(head);
-          mapUnusedToZeropage(mm, vma, pmdSlot, head);
+          mapUnusedToZeropage(mm, pmdSlot, addr, head);
         }
         // This entry may now map the zero page (and the page be freed).
         if (pteSpecial(tables.entries[slot]!)) return;
@@ -451,10 +451,10 @@ function coldOrPageout(mm: Mm, vma: Vma, start: number, end: number, pageout: bo
  * it (split_folio, or shrink_folio_list's fallback when add_to_swap fails)
  * and zero-filled subpages go to the shared zero page.
  */
-function splitForReclaim(mm: Mm, vma: Vma, pmdSlot: number, head: number, wholeReclaim: boolean): void {
+function splitForReclaim(mm: Mm, pmdSlot: number, addr: number, head: number, wholeReclaim: boolean): void {
   mm.kernel.frames.splitFolio(head);
   if (wholeReclaim && mm.kernel.swap !== null) return;
-  mapUnusedToZeropage(mm, vma, pmdSlot, head);
+  mapUnusedToZeropage(mm, pmdSlot, addr, head);
 }
 
 function reclaimPte(mm: Mm, slot: number, vma: Vma, addr: number): void {
