@@ -316,19 +316,21 @@ function madviseFree(mm: Mm, vma: Vma, start: number, end: number): void {
 /**
  * The folio is mapped by this mm only, once per page, with no other
  * reference (what folio_maybe_mapped_shared and split_folio's refcount
- * check allow, in the settled state).
+ * check allow, in the settled state): each mapping (a PMD, or a PTE of a
+ * page) holds one reference.
  */
 function splittableExclusive(mm: Mm, head: number): boolean {
   const frames = mm.kernel.frames;
-  return frames.refcount[head] === frames.folioMapcount(head) - ((frames.entireMapcount.get(head) ?? 0) * (HPAGE_PMD_NR - 1)) && !mappedTwice(mm, head);
-}
-
-function mappedTwice(mm: Mm, head: number): boolean {
-  const frames = mm.kernel.frames;
-  if ((frames.entireMapcount.get(head) ?? 0) > 1) return true;
+  const entire = frames.entireMapcount.get(head) ?? 0;
+  if (entire > 1) return false;
+  let mappings = entire;
   const pages = frames.folioPages(head);
-  for (let i = 0; i < pages; i++) if (frames.mapcount[head + i]! > 1) return true;
-  return false;
+  for (let i = 0; i < pages; i++) {
+    const mapcount = frames.mapcount[head + i]!;
+    if (mapcount > 1) return false;
+    mappings += mapcount;
+  }
+  return frames.refcount[head] === mappings;
 }
 
 /**
@@ -513,7 +515,7 @@ function reclaimPte(mm: Mm, slot: number, vma: Vma, addr: number): void {
  * its anon_vma (a fault happened); shmem allows the PMD order when forced.
  */
 function collapseAllowed(vma: Vma): boolean {
-  if ((vma.flags & (VM_NOHUGEPAGE | VM_SPECIAL | VM_HUGETLB)) !== 0 || vma.isHugetlb) return false;
+  if ((vma.flags & (VM_NOHUGEPAGE | VM_SPECIAL | VM_HUGETLB)) !== 0) return false;
   const haddr = Math.floor((vma.end - PMD_SIZE) / PMD_SIZE) * PMD_SIZE;
   if (haddr < vma.start || haddr + PMD_SIZE > vma.end) return false;
   if (!vma.isAnonymous) return (vma.start / PAGE_SIZE - vma.pgoff) % HPAGE_PMD_NR === 0;
