@@ -229,8 +229,7 @@ function doFault(mm: Mm, vma: Vma, addr: number, slot: number, flags: number, uf
     tables.entries[slot] = mkPte(pfn, bits);
     return 0;
   }
-  let bits = PTE_ACCESSED;
-  if (shared && (vma.flags & VM_WRITE) !== 0 && !wantsWriteNotify(vma)) bits |= PTE_WRITE;
+  let bits = fileReadPteBits(vma);
   if (write) {
     bits |= PTE_DIRTY | PTE_WRITE | softDirtyBit(mm);
     frames.set(cachePfn, PG_DIRTY);
@@ -264,8 +263,7 @@ function faultAround(mm: Mm, vma: Vma, addr: number, slot: number): void {
   const to = Math.min(from + FAULT_AROUND_PAGES, PTRS_PER_TABLE, pteOff + vma.pages - vmaOff);
   const index0 = vma.pageIndex(addr) - pteOff;
   const base = slot - pteOff;
-  let bits = PTE_ACCESSED;
-  if ((vma.flags & VM_SHARED) !== 0 && (vma.flags & VM_WRITE) !== 0 && !wantsWriteNotify(vma)) bits |= PTE_WRITE;
+  const bits = fileReadPteBits(vma);
   for (let off = from; off < to; off++) {
     if (off === pteOff || entries[base + off] !== 0) continue;
     const index = index0 + off;
@@ -275,6 +273,12 @@ function faultAround(mm: Mm, vma: Vma, addr: number, slot: number): void {
     accountPteMap(mm, pfn);
     entries[base + off] = mkPte(pfn, bits);
   }
+}
+
+/** A page-cache page mapped on a read fault: young, writable only in a shared writable mapping without write-notify. */
+function fileReadPteBits(vma: Vma): number {
+  const writable = (vma.flags & VM_SHARED) !== 0 && (vma.flags & VM_WRITE) !== 0 && !wantsWriteNotify(vma);
+  return writable ? PTE_ACCESSED | PTE_WRITE : PTE_ACCESSED;
 }
 
 /** vma_wants_writenotify(): shared writable mappings that must see the first write (uffd-wp). */
