@@ -133,17 +133,11 @@ export interface PagemapScanState {
 
 /** A fresh state; `bufLen` etc. are set by the driver. */
 export function createPagemapScanState(): PagemapScanState {
-  // Fields that will hold addresses or u64 values start as NaN, a double,
-  // and are then set to their initial values: the object's layout keeps
-  // double fields from the start. (A field that starts as a small integer
-  // and later gets a double changes the object's hidden class; compiled
-  // walker code that has seen the old one is thrown away, and V8 may not
-  // compile the PTE loop again.)
-  const state: PagemapScanState = {
+  return {
     flags: 0,
-    end: NaN,
-    walkEnd: NaN,
-    vecLen: NaN,
+    end: 0,
+    walkEnd: 0,
+    vecLen: 0,
     maxPages: Infinity,
     categoryInverted: 0,
     categoryMask: 0,
@@ -162,17 +156,11 @@ export function createPagemapScanState(): PagemapScanState {
     sink: null,
     rangesOut: 0,
     foundPages: 0,
-    outEnd: NaN,
+    outEnd: 0,
     wpQuery: null,
-    catArgsKey: NaN,
+    catArgsKey: -1,
     catNone: 0,
   };
-  state.end = 0;
-  state.walkEnd = 0;
-  state.vecLen = 0;
-  state.outEnd = 0;
-  state.catArgsKey = -1;
-  return state;
 }
 
 type Walk = MmWalk<PagemapScanState>;
@@ -430,7 +418,7 @@ function pagemapScanTestWalk(_start: number, _end: number, walk: Walk): number {
   if (!isInterestingVma(category, p)) return 1;
   p.curVmaCategory = category;
   p.curVmaWpAllowed = wpAllowed;
-  if (catTableKey !== p.catArgsKey * 512 + category || catTableOwner !== p) buildCategoryTable(p, walk.mm.kernel.frames);
+  if (!categoryTableFits(p, category)) buildCategoryTable(p, walk.mm.kernel.frames);
   return 0;
 }
 
@@ -498,6 +486,11 @@ const T_WP_XOR_SHIFT = 19;
 const CAT_TABLE = new Int32Array(256);
 let catTableKey = -1;
 let catTableOwner: PagemapScanState | null = null;
+
+/** CAT_TABLE holds `p`'s decisions for a VMA of `vmaCategory`. */
+function categoryTableFits(p: PagemapScanState, vmaCategory: number): boolean {
+  return catTableOwner === p && catTableKey === p.catArgsKey * 512 + vmaCategory;
+}
 
 /** The decision for a page of `categories` (VMA categories included). */
 export function pteDecision(p: PagemapScanState, categories: number): number {
@@ -571,7 +564,7 @@ function pagemapScanPteBatch(entries: Uint32Array, first: number, count: number,
   // pagemapScanTestWalk builds the table for each VMA: a call here, taken
   // once per scan, would have no JIT feedback yet when this loop gets
   // optimized and would deoptimize it. (Kept as a safety net only.)
-  if (catTableKey !== p.catArgsKey * 512 + p.curVmaCategory || catTableOwner !== p) buildCategoryTable(p, walk.mm.kernel.frames);
+  if (!categoryTableFits(p, p.curVmaCategory)) buildCategoryTable(p, walk.mm.kernel.frames);
   // An empty current region whose end (0) falls in this slice: only for a
   // slice at address 0, where the kernel would extend that empty region.
   // The per-page loop reproduces that exactly.
