@@ -110,3 +110,24 @@ describe('kernelProfileOf', () => {
     });
   });
 });
+
+describe('cases the simulator does not model', () => {
+  it('reports MADV_COLLAPSE of a shmem range with pages as unsupported; an empty one gives the kernel EINVAL', () => {
+    const scenario = parseScenarioValue(
+      {
+        name: 'collapse-file',
+        arena_pages: 1024,
+        ops: [
+          { op: 'mmap', page: 0, pages: 512, prot: 'rw', map: 'shared', backing: 'file' },
+          { op: 'madvise', page: 0, pages: 512, advice: 'collapse' },
+          { op: 'write', page: 3, byte: 4 },
+          { op: 'madvise', page: 0, pages: 512, advice: 'collapse' },
+        ],
+      },
+      'collapse-file.json',
+    );
+    const { results } = runScenario(scenario);
+    expect(results[1]).toEqual({ op: 'madvise', ret: -1, errno: 'EINVAL' });
+    expect(results[3]).toEqual({ op: 'madvise', unsupported: true });
+  });
+});
