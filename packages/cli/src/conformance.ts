@@ -5,6 +5,7 @@ import {
   canonicalResult,
   firstDifference,
   firstFieldDifference,
+  scenarioUnderRecording,
   skipReason,
   type OpResult,
   type Scenario,
@@ -57,7 +58,11 @@ function earliest(differences: (ConformDifference | null)[]): ConformDifference 
 export async function checkScenario(scenario: Scenario, simulate: SimulateScenario, kernel: KernelExecutor): Promise<ConformOutcome> {
   const skip = skipReason(scenario);
   if (skip !== null) return { status: 'skipped', reason: skip };
-  const simulated = simulate(scenario);
+  const deviceScenario = usesDeviceOps(scenario);
+  const kernelRun = deviceScenario ? undefined : await kernel.run(scenario);
+  if (kernelRun !== undefined && 'skipped' in kernelRun) return { status: 'skipped', reason: `kernel: ${kernelRun.skipped}` };
+  // The simulator runs under the whole profile the kernel ran under (zero page, swap device, THP modes...).
+  const simulated = simulate(kernelRun?.profile === undefined ? scenario : scenarioUnderRecording(scenario, kernelRun.profile));
 
   const unsupportedIndex = simulated.findIndex((result) => result.unsupported === true);
   const unsupported: ConformDifference | null =
@@ -86,13 +91,11 @@ export async function checkScenario(scenario: Scenario, simulate: SimulateScenar
     }
   }
 
-  if (usesDeviceOps(scenario)) {
+  if (kernelRun === undefined) {
     const difference = earliest([unsupported, expectation]);
     return difference === null ? { status: 'match', against: 'expectations' } : { status: 'mismatch', difference };
   }
 
-  const kernelRun = await kernel.run(scenario);
-  if ('skipped' in kernelRun) return { status: 'skipped', reason: `kernel: ${kernelRun.skipped}` };
   const kernelDifference = firstDifference(kernelRun.results, simulated);
   const againstKernel: ConformDifference | null =
     kernelDifference === null

@@ -4,6 +4,7 @@
 // and shrinks the first mismatch to a minimal scenario.
 import fc from 'fast-check';
 import {
+  scenarioUnderRecording,
   ADVICE_NAMES,
   CATEGORY_NAMES,
   PROT_NAMES,
@@ -255,11 +256,17 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   let lastMismatch: FuzzMismatch | null = null;
 
   const compare = async (scenario: Scenario): Promise<FuzzMismatch | null> => {
-    const simulatorResults = options.simulate(scenario);
     // An op the simulator cannot run (a combination it does not model) makes the scenario incomparable.
-    const comparable = simulatorResults.every((result) => result.unsupported !== true);
+    const comparable = options.simulate(scenario).every((result) => result.unsupported !== true);
     const kernelRun = comparable ? await options.kernel.run(scenario) : { skipped: 'unsupported by the simulator' };
     if ('skipped' in kernelRun) {
+      if (!shrinking) skipped++;
+      return null;
+    }
+    // The simulator runs under the whole profile the kernel ran under (zero page, swap device, THP modes...).
+    const simulatorResults =
+      kernelRun.profile === undefined ? options.simulate(scenario) : options.simulate(scenarioUnderRecording(scenario, kernelRun.profile));
+    if (simulatorResults.some((result) => result.unsupported === true)) {
       if (!shrinking) skipped++;
       return null;
     }

@@ -3,13 +3,14 @@
 export const MAIN_HELP = `usage: pagewalk <command> [options]
 
 Simulates the Linux memory manager (Linux 6.18) and checks it against the
-real kernel, using scenario files (shared/conformance/SCENARIO.md).
+real kernel, using scenario files (docs/SCENARIO.md in the repository).
 
 commands:
   run FILE...        run scenarios on the simulator, one JSON line per file
   demo [--json]      a guided tour of the simulator, step by step
   conform PATH...    run scenarios on the simulator and the kernel, show differences
   fuzz               differential fuzzing of the simulator against the kernel
+  kernel-profile     print this machine's kernel profile (what recordings it can re-check)
   help [COMMAND]     show help (also: pagewalk COMMAND --help)
 `;
 
@@ -21,6 +22,17 @@ own line: {"name": ..., "results": [...]}, or {"name": ..., "skipped": reason}
 when the scenario's profile has a key this version does not know. Ops whose
 feature package is not installed give {"op": ..., "unsupported": true}.
 Every file is validated before any runs; a bad file is a one-line error.
+`,
+  'kernel-profile': `usage: pagewalk kernel-profile [--json]
+
+Probes this machine's kernel as the kernel runner sees it: release, zero page
+on read faults, THP and mTHP modes, huge zero page, soft-dirty, swap device
+kind, hugetlb pool, userfaultfd, root. Every kernel recording stores this
+profile; a recording is re-checked only on a machine that can reproduce it.
+Exit status 1 (0 with --json) when the kernel runner is unavailable.
+
+options:
+  --json   print {"available": ..., "profile": ...} as one JSON object
 `,
   demo: `usage: pagewalk demo [--json]
 

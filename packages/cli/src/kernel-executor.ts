@@ -1,19 +1,23 @@
 // The real-kernel side of `conform` and `fuzz`, behind a small interface so
 // tests can inject a fake. The default one wraps @pagewalk/kernel-runner.
-import type { OpResult, Scenario } from '@pagewalk/scenario';
+import type { OpResult, RecordingProfile, Scenario } from '@pagewalk/scenario';
 import { CliError } from './cli-error.js';
 
-export type KernelRun = { skipped: string } | { results: OpResult[] };
+/** A kernel run: its results and, from the real runner, the whole profile it ran under. */
+export type KernelRun = { skipped: string } | { results: OpResult[]; profile?: RecordingProfile };
 
 export interface KernelExecutor {
   /** Whether scenarios can run on this machine's kernel, and why not. */
   support(): { available: boolean; reason?: string };
   run(scenario: Scenario): Promise<KernelRun>;
+  /** This machine's kernel profile (only when support() says available). */
+  profile?(): RecordingProfile;
 }
 
 interface KernelRunnerModule {
   runOnKernel(scenario: unknown): KernelRun | Promise<KernelRun>;
   kernelSupport(): { available: boolean; reason?: string };
+  hostProfile(): RecordingProfile;
 }
 
 const KERNEL_RUNNER = '@pagewalk/kernel-runner';
@@ -42,6 +46,7 @@ export async function loadKernelExecutor(): Promise<KernelExecutor> {
   }
   return {
     support: () => module.kernelSupport(),
+    profile: () => module.hostProfile(),
     run: async (scenario) => {
       try {
         return await module.runOnKernel(scenario);

@@ -188,10 +188,42 @@ const fuzzCommand: Command = async (parsed, context) => {
   return 1;
 };
 
+const kernelProfileCommand: Command = async (parsed, context) => {
+  requireNoPositionals(parsed, 'kernel-profile');
+  const kernel = await context.kernel();
+  const support = kernel.support();
+  const { io } = context;
+  if (!support.available || kernel.profile === undefined) {
+    if (parsed.options.has('json')) io.stdout(`${JSON.stringify({ available: false, reason: support.reason ?? 'no kernel runner' })}\n`);
+    else io.stdout(`kernel runner: unavailable (${support.reason ?? 'no kernel runner'})\n`);
+    return parsed.options.has('json') ? 0 : 1;
+  }
+  const profile = kernel.profile();
+  if (parsed.options.has('json')) {
+    io.stdout(`${JSON.stringify({ available: true, profile })}\n`);
+    return 0;
+  }
+  const mthp = Object.entries(profile.mthp).map(([size, mode]) => `${size}=${mode}`).join(' ');
+  const rows: [string, string][] = [
+    ['kernel', profile.kernel],
+    ['zero page', profile.zero_page ? 'on (anonymous read faults map the shared zero page)' : 'off (anonymous read faults allocate pages)'],
+    ['THP', `${profile.thp}, huge zero page ${profile.thp_zero_page ? 'on' : 'off'}`],
+    ['mTHP', mthp === '' ? '(none offered)' : mthp],
+    ['soft-dirty', profile.soft_dirty ? 'CONFIG_MEM_SOFT_DIRTY=y' : 'not configured'],
+    ['swap', profile.swap === false ? 'none' : profile.swap],
+    ['hugetlb', `${profile.hugetlb_pages} free 2 MiB pages`],
+    ['userfaultfd', profile.userfaultfd ? 'usable (WP_ASYNC)' : 'not usable by this user'],
+    ['root', profile.root ? 'yes (THP, mTHP, swap and hugetlb can be switched per scenario)' : 'no (profiles are checked, not switched)'],
+  ];
+  io.stdout(rows.map(([key, value]) => `${key.padEnd(12)} ${value}\n`).join(''));
+  return 0;
+};
+
 const COMMANDS: Record<string, { run: Command; options: Record<string, { value?: boolean }> }> = {
   run: { run: runCommand, options: {} },
   demo: { run: demoCommand, options: { json: {} } },
   conform: { run: conformCommand, options: {} },
+  'kernel-profile': { run: kernelProfileCommand, options: { json: {} } },
   fuzz: { run: fuzzCommand, options: { count: { value: true }, seed: { value: true }, out: { value: true }, profiles: {} } },
 };
 

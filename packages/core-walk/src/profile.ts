@@ -9,8 +9,19 @@ export interface KernelProfile {
   readonly thpZeroPage: boolean;
   /** CONFIG_MEM_SOFT_DIRTY */
   readonly softDirty: boolean;
+  /**
+   * Anonymous faults may map the shared zero page (read faults,
+   * MADV_POPULATE_READ, read-only MAP_POPULATE) and the huge zero page. Some
+   * kernels are booted without (the analogue of mm_forbids_zeropage()).
+   */
+  readonly zeroPage: boolean;
   /** An active swap device. */
   readonly swap: boolean;
+  /**
+   * Its kind: zram (a block device: a THP swaps out whole) or a swap file
+   * (no THP swap-out: reclaim splits the THP and swaps its pages one by one).
+   */
+  readonly swapDevice: 'zram' | 'file';
   /** Size of that swap device in pages. */
   readonly swapPages: number;
   /** Free 2 MiB hugetlb pages (vm.nr_hugepages). */
@@ -30,7 +41,9 @@ export const DEFAULT_PROFILE: KernelProfile = Object.freeze({
   thp: 'madvise',
   thpZeroPage: true,
   softDirty: false,
+  zeroPage: true,
   swap: false,
+  swapDevice: 'zram',
   swapPages: 1 << 20,
   hugetlbPages: 0,
   fiveLevel: false,
@@ -49,8 +62,12 @@ export function profileError(profile: Partial<KernelProfile>): string | null {
       case 'thpZeroPage':
       case 'softDirty':
       case 'swap':
+      case 'zeroPage':
       case 'fiveLevel':
         if (typeof value !== 'boolean') return `profile.${key} must be a boolean`;
+        break;
+      case 'swapDevice':
+        if (value !== 'zram' && value !== 'file') return `profile.swapDevice must be zram or file`;
         break;
       case 'swapPages':
       case 'hugetlbPages':

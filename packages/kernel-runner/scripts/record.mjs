@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 // Records the real kernel's output for every corpus scenario next to it
-// (corpus/<area>/<name>.kernel.json), or with --check compares live kernel
-// output with the recordings and reports drift (exit status 1).
+// (corpus/<area>/<name>.kernel.json, or <name>.<tag>.kernel.json with --tag),
+// with the whole kernel profile it was made under; or with --check re-runs
+// every recording this host can reproduce (under the recording's profile)
+// and reports drift (exit status 1), listing the others as skipped.
 //
-//   node packages/kernel-runner/scripts/record.mjs [--check] [--twice] [filter...]
+//   node packages/kernel-runner/scripts/record.mjs [--check] [--twice] [--tag TAG] [filter...]
 //
-// --twice runs every scenario twice and fails if the two runs differ
-// (determinism check). A filter keeps only scenario paths containing it.
+// --tag TAG writes <name>.TAG.kernel.json (e.g. nozero, swapfile): one
+// scenario may have a recording per profile. --twice runs every scenario
+// twice and fails if the two runs differ (determinism check). A filter keeps
+// only scenario paths containing it.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -36,12 +40,19 @@ if (!existsSync(distIndex) || statSync(distIndex).mtimeMs < newestMtime(join(pkg
     process.exit(2);
   }
 }
-const { runOnKernel, kernelSupport, machineProfile } = await import(distIndex);
+const { runOnKernel, kernelSupport, hostProfile, recheckRecording } = await import(distIndex);
+const { recordingTagOf } = await import('@pagewalk/scenario');
 
 const args = process.argv.slice(2);
 const check = args.includes('--check');
 const twice = args.includes('--twice');
-const filters = args.filter((a) => !a.startsWith('--'));
+const tagIndex = args.indexOf('--tag');
+const tag = tagIndex === -1 ? '' : args[tagIndex + 1] ?? '';
+if (tagIndex !== -1 && !/^[a-z0-9-]+$/.test(tag)) {
+  console.error('record: --tag takes a name of lower-case letters, digits and "-"');
+  process.exit(2);
+}
+const filters = args.filter((a, i) => !a.startsWith('--') && !(tagIndex !== -1 && i === tagIndex + 1));
 
 export function listScenarios(dir = corpusDir) {
   const out = [];
@@ -53,17 +64,27 @@ export function listScenarios(dir = corpusDir) {
   return out.sort();
 }
 
-/** The recording for one scenario: {name, results} or {name, skipped}. */
+/** The recording files of a scenario file. */
+function recordingsOf(file) {
+  const dir = dirname(file);
+  const stem = file.slice(dir.length + 1).replace(/\.json$/, '');
+  return readdirSync(dir)
+    .filter((name) => recordingTagOf(stem, name) !== null)
+    .sort()
+    .map((name) => join(dir, name));
+}
+
+/** The recording for one scenario: {name, profile, results} or {name, skipped}. */
 function record(scenario) {
   const r = runOnKernel(scenario);
-  return 'skipped' in r ? { name: scenario.name, skipped: r.skipped } : { name: scenario.name, results: r.results };
+  return 'skipped' in r ? { name: scenario.name, skipped: r.skipped } : { name: scenario.name, profile: r.profile, results: r.results };
 }
 
 /** One result per line: diff-friendly and still plain JSON. */
 function format(rec) {
   if (!rec.results) return JSON.stringify(rec) + '\n';
   const body = rec.results.map((r) => '    ' + JSON.stringify(r)).join(',\n');
-  return `{\n  "name": ${JSON.stringify(rec.name)},\n  "results": [\n${body}\n  ]\n}\n`;
+  return `{\n  "name": ${JSON.stringify(rec.name)},\n  "profile": ${JSON.stringify(rec.profile)},\n  "results": [\n${body}\n  ]\n}\n`;
 }
 
 const support = kernelSupport();
@@ -71,12 +92,13 @@ if (!support.available) {
   console.error(`record: the kernel runner is not available here: ${support.reason}`);
   process.exit(2);
 }
-console.log(`kernel ${machineProfile().kernel}, profile ${JSON.stringify(machineProfile())}`);
+console.log(`host profile ${JSON.stringify(hostProfile())}`);
 
 const files = listScenarios().filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
 const names = new Map();
 let drift = 0;
 let skipped = 0;
+let checked = 0;
 for (const file of files) {
   const rel = relative(repoRoot, file);
   const scenario = JSON.parse(readFileSync(file, 'utf8'));
@@ -85,6 +107,28 @@ for (const file of files) {
     drift++;
   }
   names.set(scenario.name, rel);
+  if (check) {
+    for (const recording of recordingsOf(file)) {
+      const relRec = relative(repoRoot, recording);
+      const want = JSON.parse(readFileSync(recording, 'utf8'));
+      if (!want.results) continue;
+      const outcome = recheckRecording(scenario, want);
+      if (outcome.status === 'skipped') {
+        skipped++;
+        console.log(`${relRec}: skipped (${outcome.reason})`);
+        continue;
+      }
+      checked++;
+      if (outcome.status === 'drift') {
+        drift++;
+        console.error(`${relRec}: DRIFT`);
+        for (let i = 0; i < Math.max(want.results.length, outcome.live.length); i++)
+          if (!isDeepStrictEqual(want.results[i], outcome.live[i]))
+            console.error(`  op ${i}:\n    recorded: ${JSON.stringify(want.results[i])}\n    live:     ${JSON.stringify(outcome.live[i])}`);
+      }
+    }
+    continue;
+  }
   let rec;
   try {
     rec = record(scenario);
@@ -102,26 +146,17 @@ for (const file of files) {
       continue;
     }
   }
-  const out = file.replace(/\.json$/, '.kernel.json');
-  if (check) {
-    const want = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : undefined;
-    if (!isDeepStrictEqual(want, rec)) {
-      drift++;
-      console.error(`${rel}: DRIFT`);
-      const a = want?.results ?? [];
-      const b = rec.results ?? [];
-      for (let i = 0; i < Math.max(a.length, b.length); i++)
-        if (!isDeepStrictEqual(a[i], b[i]))
-          console.error(`  op ${i}:\n    recorded: ${JSON.stringify(a[i])}\n    live:     ${JSON.stringify(b[i])}`);
-      if (want?.skipped !== rec.skipped)
-        console.error(`  skipped: recorded ${JSON.stringify(want?.skipped)}, live ${JSON.stringify(rec.skipped)}`);
-    }
-  } else {
-    writeFileSync(out, format(rec));
+  // A skipped scenario (device ops) keeps one recording, the untagged one.
+  if (rec.skipped && tag !== '') {
+    console.log(`${rel}: skipped (${rec.skipped})`);
+    continue;
   }
+  writeFileSync(file.replace(/\.json$/, tag === '' ? '.kernel.json' : `.${tag}.kernel.json`), format(rec));
   if (rec.skipped) console.log(`${rel}: skipped (${rec.skipped})`);
 }
 console.log(
-  `${files.length} scenarios, ${skipped} skipped${check ? `, ${drift} drifted` : drift ? `, ${drift} failed` : ''}`,
+  check
+    ? `${checked} recordings re-checked, ${skipped} skipped (profile not reproducible here), ${drift} drifted`
+    : `${files.length} scenarios, ${skipped} skipped${drift ? `, ${drift} failed` : ''}`,
 );
 process.exit(drift ? 1 : 0);

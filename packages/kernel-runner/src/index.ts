@@ -6,20 +6,48 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { platform } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { adjustMachine, machineProfile, profileMismatches } from './profile.js';
+import {
+  adjustMachine,
+  machineProfile,
+  probeWithRunner,
+  recordingTarget,
+  scenarioTarget,
+  targetMismatches,
+  type KernelProfile,
+  type ProfileTarget,
+  type RunnerProbe,
+} from './profile.js';
+import { PROFILE_KEYS, type RecordingProfile, type ScenarioProfile } from '@pagewalk/scenario';
 import { translateScenario } from './translate.js';
 
 export {
   adjustMachine,
+  completeMthp,
   configHasSoftDirty,
+  DEFAULT_PATHS,
+  kernelVersion,
   machineProfile,
+  parseMthpMode,
+  parseSwapDevices,
   parseSwaps,
   parseThpMode,
+  probeWithRunner,
   profileMismatches,
   PROFILE_KEYS,
+  readMthp,
+  recordingTarget,
+  scenarioTarget,
+  swapKindOf,
+  targetMismatches,
   type KernelProfile,
+  type MachineChange,
+  type Mismatch,
   type ProfilePaths,
+  type ProfileTarget,
+  type RunnerProbe,
+  type SwapDevice,
   type ThpMode,
 } from './profile.js';
 export { categoryMask, CATEGORY_NAMES, ScenarioInputError, translateScenario, type Translation } from './translate.js';
@@ -75,35 +103,44 @@ export interface KernelSupport {
   reason?: string;
 }
 
-let supportCache: KernelSupport | undefined;
+/**
+ * Set PAGEWALK_KERNEL_RUNNER=unavailable to make the probe report the kernel
+ * runner unavailable (as on a machine without Linux or a C compiler): the
+ * test suite's path for such machines.
+ */
+export const UNAVAILABLE_ENV = 'PAGEWALK_KERNEL_RUNNER';
 
-/** Whether scenarios can run on this machine's kernel. */
-export function kernelSupport(): KernelSupport {
-  if (supportCache) return supportCache;
-  supportCache = probeSupport();
-  return supportCache;
+let probeCache: { support: KernelSupport; probe?: RunnerProbe } | undefined;
+
+function probeHost(): { support: KernelSupport; probe?: RunnerProbe } {
+  if (probeCache) return probeCache;
+  probeCache = ((): { support: KernelSupport; probe?: RunnerProbe } => {
+    if (process.env[UNAVAILABLE_ENV] === 'unavailable')
+      return { support: { available: false, reason: `${UNAVAILABLE_ENV}=unavailable is set` } };
+    if (platform() !== 'linux') return { support: { available: false, reason: `not Linux (${platform()})` } };
+    try {
+      const probe = probeWithRunner(buildRunner());
+      return { support: { available: true }, probe };
+    } catch (e) {
+      return { support: { available: false, reason: (e as Error).message } };
+    }
+  })();
+  return probeCache;
 }
 
-function probeSupport(): KernelSupport {
-  if (platform() !== 'linux') return { available: false, reason: `not Linux (${platform()})` };
-  let runner: string;
-  try {
-    runner = buildRunner();
-  } catch (e) {
-    return { available: false, reason: (e as Error).message };
-  }
-  const probe =
-    'arena 16\nmmap page=0 pages=2 prot=rw\nwrite page=0 pages=1 byte=1\n' +
-    'scan size=96 flags=0 start=0 end=8192 mask=8 anyof=0 inverted=0 return=8 max_pages=0 vec_len=16\n' +
-    'uffd_open features=wp_async\n';
-  const r = spawnSync(runner, [], { input: probe, encoding: 'utf8', timeout: 20_000 });
-  if (r.status !== 0) return { available: false, reason: `runner probe failed: ${r.stderr.trim() || r.error?.message}` };
-  const lines = r.stdout.trim().split('\n');
-  const scan = JSON.parse(lines[2] ?? '{}') as { ret?: number; errno?: string };
-  if (scan.ret !== 1) return { available: false, reason: `PAGEMAP_SCAN unusable (${scan.errno ?? JSON.stringify(scan)})` };
-  const uffd = JSON.parse(lines[3] ?? '{}') as { ret?: number; errno?: string };
-  if (uffd.ret !== 0) return { available: false, reason: `userfaultfd with WP_ASYNC unusable (${uffd.errno ?? '?'})` };
-  return { available: true };
+/** Whether scenarios can run on this machine's kernel (Linux, a C compiler, PAGEMAP_SCAN). */
+export function kernelSupport(): KernelSupport {
+  return probeHost().support;
+}
+
+/**
+ * This machine's kernel profile, probed now (sysfs, procfs and one run of the
+ * runner). Throws KernelRunnerError when the runner is unavailable.
+ */
+export function hostProfile(): KernelProfile {
+  const { support, probe } = probeHost();
+  if (!support.available) throw new KernelRunnerError(`kernel runner unavailable: ${support.reason}`);
+  return machineProfile(undefined, probe);
 }
 
 // ------------------------------------------------------------------ lock ---
@@ -154,13 +191,19 @@ function withMachineLock<T>(fn: () => T, timeoutMs = 120_000): T {
 // ------------------------------------------------------------------- run ---
 
 export interface RunOptions {
-  /** Change swap / hugetlb pages (root only) to match the profile; default true. */
+  /** Change THP modes, swap and hugetlb pages (root only) to match the profile; default true. */
   adjustMachine?: boolean;
+  /**
+   * The profile to run under instead of the scenario's own requirements, e.g.
+   * {@link recordingTarget} of a recording to re-check it.
+   */
+  target?: ProfileTarget;
   /** Milliseconds before the runner is killed; default 60 000. */
   timeoutMs?: number;
 }
 
-export type KernelRun = { skipped: string } | { results: Record<string, unknown>[] };
+/** A kernel run: the results and the whole profile they were made under, or why it was skipped. */
+export type KernelRun = { skipped: string } | { results: Record<string, unknown>[]; profile: RecordingProfile };
 
 /** Runs the runner binary on already translated input (no profile handling). */
 export function runLines(input: string, timeoutMs = 60_000): Record<string, unknown>[] {
@@ -177,36 +220,88 @@ export function runLines(input: string, timeoutMs = 60_000): Record<string, unkn
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
+/** Whether a scenario uses userfaultfd (and so needs it on the host). */
+export function usesUserfaultfd(scenario: unknown): boolean {
+  const ops = (scenario as { ops?: unknown[] }).ops ?? [];
+  return ops.some((op) => typeof (op as { op?: unknown }).op === 'string' && (op as { op: string }).op.startsWith('uffd_'));
+}
+
+/**
+ * Whether this host can re-check a recording made under `profile`: the
+ * reasons it cannot (empty = it can, adjusting what root may adjust).
+ */
+export function reproduceReasons(profile: RecordingProfile, scenario: unknown, host: KernelProfile = hostProfile()): string[] {
+  const mismatches = targetMismatches(recordingTarget(profile, usesUserfaultfd(scenario)), host);
+  const fixed = mismatches.filter((m) => !m.adjustable).map((m) => m.reason);
+  if (fixed.length > 0) return fixed;
+  if (mismatches.length > 0 && !host.root) return [`${mismatches.map((m) => m.reason).join('; ')} (not root, cannot adjust)`];
+  return [];
+}
+
 /**
  * Runs one parsed scenario on the real kernel in a fresh process. Returns the
- * per-op results, or a skip reason when the machine cannot provide the
- * scenario's profile (or the scenario uses simulator-only ops).
+ * per-op results with the profile they were made under, or a skip reason when
+ * the machine cannot provide the scenario's profile (or the scenario uses
+ * simulator-only ops).
  */
 export function runOnKernel(scenario: unknown, options: RunOptions = {}): KernelRun {
   const translation = translateScenario(scenario);
   if ('skipped' in translation) return translation;
   const nOps = ((scenario as { ops: unknown[] }).ops ?? []).length;
-  const support = kernelSupport();
+  const { support, probe } = probeHost();
   if (!support.available) return { skipped: `kernel runner unavailable: ${support.reason}` };
-  const profile = (scenario as { profile?: unknown }).profile;
+  const stated = (scenario as { profile?: ScenarioProfile }).profile;
+  const unknown = Object.keys(stated ?? {}).filter((key) => !(PROFILE_KEYS as readonly string[]).includes(key));
+  if (unknown.length > 0) return { skipped: unknown.map((key) => `unknown profile key "${key}"`).join('; ') };
+  const target: ProfileTarget = options.target ?? scenarioTarget(stated);
+  if (usesUserfaultfd(scenario) && probe?.userfaultfd !== true)
+    return { skipped: 'userfaultfd with WP_ASYNC is not available to this user (vm.unprivileged_userfaultfd=0 or no CONFIG_USERFAULTFD)' };
   const runner = buildRunner();
   return withMachineLock((): KernelRun => {
     let changes: { restore(): void }[] = [];
     if (options.adjustMachine === false) {
-      const reasons = profileMismatches(profile, machineProfile());
-      if (reasons.length > 0) return { skipped: reasons.join('; ') };
+      const reasons = targetMismatches(target, machineProfile(undefined, probe));
+      if (reasons.length > 0) return { skipped: reasons.map((m) => m.reason).join('; ') };
     } else {
-      const adj = adjustMachine(profile, runner);
+      const adj = adjustMachine(target, runner, undefined, probe);
       if ('skipped' in adj) return adj;
       changes = adj.changes;
     }
     try {
+      const profile = machineProfile(undefined, probe);
       const results = runLines(translation.lines, options.timeoutMs);
       if (results.length !== nOps)
         throw new KernelRunnerError(`runner produced ${results.length} results for ${nOps} ops`);
-      return { results };
+      return { results, profile };
     } finally {
       for (const c of changes.reverse()) c.restore();
     }
   });
+}
+
+/** The outcome of re-running a recording's scenario on this host under the recording's profile. */
+export type Recheck =
+  | { status: 'match' }
+  | { status: 'drift'; live: Record<string, unknown>[] }
+  | { status: 'skipped'; reason: string };
+
+/**
+ * Re-runs a recorded scenario on the live kernel under the profile the
+ * recording was made under (adjusting THP, mTHP, swap and hugetlb as root)
+ * and compares the results. A recording this host cannot reproduce (another
+ * kernel release, zero page or soft-dirty setting, no userfaultfd, not root
+ * where an adjustment is needed) is skipped with the reason, never failed.
+ */
+export function recheckRecording(
+  scenario: unknown,
+  recording: { profile: RecordingProfile; results: unknown[] },
+  options: Omit<RunOptions, 'target'> = {},
+): Recheck {
+  const support = kernelSupport();
+  if (!support.available) return { status: 'skipped', reason: `kernel runner unavailable: ${support.reason}` };
+  const reasons = reproduceReasons(recording.profile, scenario);
+  if (reasons.length > 0) return { status: 'skipped', reason: reasons.join('; ') };
+  const run = runOnKernel(scenario, { ...options, target: recordingTarget(recording.profile, usesUserfaultfd(scenario)) });
+  if ('skipped' in run) return { status: 'skipped', reason: run.skipped };
+  return isDeepStrictEqual(run.results, recording.results) ? { status: 'match' } : { status: 'drift', live: run.results };
 }

@@ -64,7 +64,11 @@ export function kernelProfileOf(profile: Scenario['profile']): Partial<KernelPro
   if (profile?.thp !== undefined) overrides.thp = profile.thp;
   if (profile?.thp_zero_page !== undefined) overrides.thpZeroPage = profile.thp_zero_page;
   if (profile?.soft_dirty !== undefined) overrides.softDirty = profile.soft_dirty;
-  if (profile?.swap !== undefined) overrides.swap = profile.swap;
+  if (profile?.swap !== undefined) {
+    overrides.swap = profile.swap !== false;
+    if (typeof profile.swap === 'string') overrides.swapDevice = profile.swap;
+  }
+  if (profile?.zero_page !== undefined) overrides.zeroPage = profile.zero_page;
   if (profile?.hugetlb_pages !== undefined) overrides.hugetlbPages = profile.hugetlb_pages;
   return overrides;
 }

@@ -150,7 +150,19 @@ export const THP_MODE_NAMES = ['always', 'madvise', 'never'] as const;
 export type ThpModeName = (typeof THP_MODE_NAMES)[number];
 
 /** Profile keys this format version defines; any other key skips the scenario. */
-export const PROFILE_KEYS = ['thp', 'thp_zero_page', 'soft_dirty', 'swap', 'hugetlb_pages'] as const;
+export const PROFILE_KEYS = ['thp', 'thp_zero_page', 'soft_dirty', 'swap', 'hugetlb_pages', 'zero_page', 'mthp'] as const;
+
+/** Swap device kinds a profile may ask for (`swap: "file"` / `"zram"`). */
+export const SWAP_DEVICE_NAMES = ['file', 'zram'] as const;
+export type SwapDeviceName = (typeof SWAP_DEVICE_NAMES)[number];
+
+/** Per-size multi-size THP modes (/sys/kernel/mm/transparent_hugepage/hugepages-<size>/enabled). */
+export const MTHP_MODE_NAMES = ['always', 'inherit', 'madvise', 'never'] as const;
+export type MthpModeName = (typeof MTHP_MODE_NAMES)[number];
+
+/** Anonymous folio sizes x86-64 offers for mTHP (orders 2..9). */
+export const MTHP_SIZE_NAMES = ['16kB', '32kB', '64kB', '128kB', '256kB', '512kB', '1024kB', '2048kB'] as const;
+export type MthpSizeName = (typeof MTHP_SIZE_NAMES)[number];
 export type ProfileKey = (typeof PROFILE_KEYS)[number];
 
 /** Linux errno names, indexed by number (x86-64 / generic numbering); index 0 and gaps are ''. */

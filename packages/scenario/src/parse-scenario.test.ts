@@ -76,7 +76,11 @@ describe('parseScenario: scenario fields', () => {
     [{ name: 'x', arena_pages: 1, ops: [], profile: { thp: 'sometimes' } }, 'field "profile.thp": unknown thp mode "sometimes"'],
     [{ name: 'x', arena_pages: 1, ops: [], profile: { thp_zero_page: 1 } }, 'field "profile.thp_zero_page": must be true or false'],
     [{ name: 'x', arena_pages: 1, ops: [], profile: { soft_dirty: 'yes' } }, 'field "profile.soft_dirty": must be true or false'],
-    [{ name: 'x', arena_pages: 1, ops: [], profile: { swap: null } }, 'field "profile.swap": must be true or false'],
+    [{ name: 'x', arena_pages: 1, ops: [], profile: { swap: null } }, 'field "profile.swap": must be true, false, "file" or "zram", got null'],
+    [{ name: 'x', arena_pages: 1, ops: [], profile: { swap: 'nfs' } }, 'field "profile.swap": must be true, false, "file" or "zram", got "nfs"'],
+    [{ name: 'x', arena_pages: 1, ops: [], profile: { zero_page: 1 } }, 'field "profile.zero_page": must be true or false'],
+    [{ name: 'x', arena_pages: 1, ops: [], profile: { mthp: { '48kB': 'always' } } }, 'field "profile.mthp": unknown mTHP size "48kB"'],
+    [{ name: 'x', arena_pages: 1, ops: [], profile: { mthp: { '64kB': 'sometimes' } } }, 'field "profile.mthp.64kB": unknown mTHP mode "sometimes"'],
     [{ name: 'x', arena_pages: 1, ops: [], profile: { hugetlb_pages: -1 } }, 'field "profile.hugetlb_pages": must be between 0'],
   ])('rejects scenario %j', (value, message) => {
     expect(() => parseScenario(JSON.stringify(value), FILE)).toThrow(message);

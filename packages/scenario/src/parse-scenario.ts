@@ -15,6 +15,11 @@ import {
   SCAN_FLAG_NAMES,
   SCAN_RAW_FIELD_NAMES,
   SIGNAL_NAMES,
+  SWAP_DEVICE_NAMES,
+  MTHP_MODE_NAMES,
+  MTHP_SIZE_NAMES,
+  type MthpModeName,
+  type MthpSizeName,
   THP_MODE_NAMES,
   UFFD_FAULT_FLAG_NAMES,
   UFFD_FEATURE_NAMES,
@@ -22,7 +27,7 @@ import {
   isErrnoName,
   type OpName,
 } from './names.js';
-import { RESULT_FIELD_ORDER, type ExpectedResult, type OpResult, type Scenario, type ScenarioOp, type ScenarioProfile } from './scenario-types.js';
+import { RESULT_FIELD_ORDER, type ExpectedResult, type OpResult, type RecordingProfile, type Scenario, type ScenarioOp, type ScenarioProfile } from './scenario-types.js';
 
 /** Largest arena a scenario may ask for: 2^26 pages = 256 GiB (the kernel runner's limit too). */
 export const MAX_ARENA_PAGES = 2 ** 26;
@@ -372,11 +377,19 @@ function parseProfile(value: unknown, location: Location): ScenarioProfile {
         break;
       case 'thp_zero_page':
       case 'soft_dirty':
-      case 'swap':
+      case 'zero_page':
         profile[key] = readBoolean(item, location, field);
+        break;
+      case 'swap':
+        if (typeof item !== 'boolean' && !(SWAP_DEVICE_NAMES as readonly unknown[]).includes(item))
+          fail(location, field, `must be true, false, "file" or "zram", got ${show(item)}`);
+        profile.swap = item;
         break;
       case 'hugetlb_pages':
         profile.hugetlb_pages = readInteger(item, location, field, 0, 1 << 20);
+        break;
+      case 'mthp':
+        profile.mthp = readMthp(item, location, field);
         break;
       default:
         // Not an error: an unknown requirement makes the scenario skipped (see skipReason).
@@ -384,6 +397,50 @@ function parseProfile(value: unknown, location: Location): ScenarioProfile {
     }
   }
   return profile as ScenarioProfile;
+}
+
+function readMthp(value: unknown, location: Location, field: string): Partial<Record<MthpSizeName, MthpModeName>> {
+  const object = readObject(value, location, field);
+  const out: Partial<Record<MthpSizeName, MthpModeName>> = {};
+  for (const [size, mode] of Object.entries(object)) {
+    const name = readName(size, MTHP_SIZE_NAMES, 'mTHP size', location, `${field}`);
+    out[name] = readName(mode, MTHP_MODE_NAMES, 'mTHP mode', location, `${field}.${size}`);
+  }
+  return out;
+}
+
+const RECORDING_PROFILE_FIELDS = [
+  'kernel',
+  'zero_page',
+  'thp',
+  'thp_zero_page',
+  'mthp',
+  'soft_dirty',
+  'swap',
+  'hugetlb_pages',
+  'root',
+  'userfaultfd',
+] as const;
+
+/** Validates the `profile` of a recording (`*.kernel.json`): every field is required. */
+export function parseRecordingProfile(value: unknown, file: string): RecordingProfile {
+  const location: Location = { file };
+  const object = readObject(value, location, 'profile');
+  rejectUnknownFields(object, RECORDING_PROFILE_FIELDS, location);
+  for (const key of RECORDING_PROFILE_FIELDS) if (!(key in object)) fail(location, `profile.${key}`, 'missing');
+  const swap = object.swap;
+  return {
+    kernel: readString(object.kernel, location, 'profile.kernel'),
+    zero_page: readBoolean(object.zero_page, location, 'profile.zero_page'),
+    thp: readName(object.thp, THP_MODE_NAMES, 'thp mode', location, 'profile.thp'),
+    thp_zero_page: readBoolean(object.thp_zero_page, location, 'profile.thp_zero_page'),
+    mthp: readMthp(object.mthp, location, 'profile.mthp'),
+    soft_dirty: readBoolean(object.soft_dirty, location, 'profile.soft_dirty'),
+    swap: swap === false ? false : readName(swap, [...SWAP_DEVICE_NAMES, 'disk', 'mixed'] as const, 'swap kind', location, 'profile.swap'),
+    hugetlb_pages: readInteger(object.hugetlb_pages, location, 'profile.hugetlb_pages', 0, 1 << 20),
+    root: readBoolean(object.root, location, 'profile.root'),
+    userfaultfd: readBoolean(object.userfaultfd, location, 'profile.userfaultfd'),
+  };
 }
 
 /** Validates an already-decoded scenario value. */
@@ -433,4 +490,42 @@ export function skipReason(scenario: Scenario): string | null {
   const unknown = unknownProfileKeys(scenario);
   if (unknown.length === 0) return null;
   return `unknown profile key${unknown.length > 1 ? 's' : ''} ${unknown.map((key) => JSON.stringify(key)).join(', ')}`;
+}
+
+/** mTHP modes of a kernel with every size but the PMD size off (the default of the format). */
+export function isDefaultMthp(mthp: Partial<Record<MthpSizeName, MthpModeName>> | undefined): boolean {
+  if (mthp === undefined) return true;
+  return MTHP_SIZE_NAMES.every((size) => (mthp[size] ?? (size === '2048kB' ? 'inherit' : 'never')) === (size === '2048kB' ? 'inherit' : 'never'));
+}
+
+/**
+ * The scenario as it ran when a recording was made: its profile completed
+ * with everything of the recording's profile that the simulator models, so
+ * that simulating the result equals the recording.
+ */
+export function scenarioUnderRecording(scenario: Scenario, profile: RecordingProfile): Scenario {
+  const merged: Record<string, unknown> = {
+    ...scenario.profile,
+    thp: profile.thp,
+    thp_zero_page: profile.thp_zero_page,
+    soft_dirty: profile.soft_dirty,
+    swap: profile.swap === 'disk' || profile.swap === 'mixed' ? true : profile.swap,
+    hugetlb_pages: profile.hugetlb_pages,
+    zero_page: profile.zero_page,
+  };
+  if (!isDefaultMthp(profile.mthp)) merged.mthp = profile.mthp;
+  else delete merged.mthp;
+  return { ...scenario, profile: merged as ScenarioProfile };
+}
+
+/**
+ * The tag of a recording file of the scenario file `<stem>.json`:
+ * '' for `<stem>.kernel.json`, 'nozero' for `<stem>.nozero.kernel.json`
+ * (tags are lower-case letters, digits and '-'); null for any other name.
+ */
+export function recordingTagOf(stem: string, fileName: string): string | null {
+  if (fileName === `${stem}.kernel.json`) return '';
+  if (!fileName.startsWith(`${stem}.`) || !fileName.endsWith('.kernel.json')) return null;
+  const tag = fileName.slice(stem.length + 1, -'.kernel.json'.length);
+  return /^[a-z0-9-]+$/.test(tag) ? tag : null;
 }

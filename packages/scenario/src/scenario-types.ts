@@ -14,6 +14,9 @@ import type {
   ScanFlagName,
   ScanRawFieldName,
   SignalName,
+  MthpModeName,
+  MthpSizeName,
+  SwapDeviceName,
   ThpModeName,
   UffdFaultFlagName,
   UffdFeatureName,
@@ -25,9 +28,39 @@ export interface ScenarioProfile {
   thp?: ThpModeName;
   thp_zero_page?: boolean;
   soft_dirty?: boolean;
-  swap?: boolean;
+  /** true = any swap device, "file" = a swap file only, "zram" = zram only, false = none. */
+  swap?: boolean | SwapDeviceName;
   hugetlb_pages?: number;
+  /** false: anonymous faults never map the shared zero page or the huge zero page. Default true. */
+  zero_page?: boolean;
+  /** Per-size mTHP modes; sizes not given are "never", except 2048kB ("inherit"). */
+  mthp?: Partial<Record<MthpSizeName, MthpModeName>>;
   readonly [unknownKey: string]: unknown;
+}
+
+/**
+ * The whole kernel configuration a recording was made under: what the kernel
+ * runner found on (or set up on) the machine when it ran the scenario. Stored
+ * in every `*.kernel.json` as `profile`.
+ */
+export interface RecordingProfile {
+  /** Kernel release, `uname -r`. */
+  kernel: string;
+  /** Anonymous read faults map the shared zero page. */
+  zero_page: boolean;
+  thp: ThpModeName;
+  thp_zero_page: boolean;
+  /** Every anonymous mTHP size the kernel offers, with its mode. */
+  mthp: Partial<Record<MthpSizeName, MthpModeName>>;
+  soft_dirty: boolean;
+  /** The active swap: none, only a swap file, only zram, or something else ("disk", "mixed"). */
+  swap: false | SwapDeviceName | 'disk' | 'mixed';
+  /** Free 2 MiB hugetlb pages. */
+  hugetlb_pages: number;
+  /** The runner ran as root. */
+  root: boolean;
+  /** userfaultfd(2) with UFFD_FEATURE_WP_ASYNC is usable. */
+  userfaultfd: boolean;
 }
 
 export interface Scenario {
