@@ -159,7 +159,7 @@ function doPteMissing(mm: Mm, vma: Vma, addr: number, slot: number, flags: numbe
 function doAnonymousPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: number, uffdWp: boolean): number {
   const tables = mm.kernel.tables;
   const write = (flags & FAULT_FLAG_WRITE) !== 0;
-  if (!write) {
+  if (!write && mm.kernel.profile.zeroPage) {
     // Read fault: map the shared zero page.
     if ((vma.flags & VM_UFFD_MISSING) !== 0) return userfault(mm, vma, addr, UserfaultReason.Missing, false);
     let pte = mkPte(mm.kernel.frames.zeroPfn, PTE_SPECIAL | PTE_ACCESSED);
@@ -167,8 +167,11 @@ function doAnonymousPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: nu
     tables.entries[slot] = pte;
     return 0;
   }
+  // A write fault, or a read fault on a kernel that forbids the zero page
+  // (mm_forbids_zeropage): a fresh exclusive page, writable and dirty when
+  // the VMA is writable whichever access faulted, as do_anonymous_page maps it.
   mm.anonVmaPrepare(vma);
-  if ((vma.flags & VM_UFFD_MISSING) !== 0) return userfault(mm, vma, addr, UserfaultReason.Missing, true);
+  if ((vma.flags & VM_UFFD_MISSING) !== 0) return userfault(mm, vma, addr, UserfaultReason.Missing, write);
   const pfn = allocAnonPage(mm);
   if (pfn === NO_FRAME) return VM_FAULT_OOM;
   let bits = PTE_ACCESSED | PTE_DIRTY | softDirtyBit(mm);
@@ -433,7 +436,7 @@ function doHugePmdAnonymousPage(mm: Mm, vma: Vma, addr: number, pmdSlot: number,
   const tables = mm.kernel.tables;
   const frames = mm.kernel.frames;
   mm.anonVmaPrepare(vma);
-  if (!write && mm.kernel.profile.thpZeroPage) {
+  if (!write && mm.kernel.profile.zeroPage && mm.kernel.profile.thpZeroPage) {
     if ((vma.flags & VM_UFFD_MISSING) !== 0) return userfault(mm, vma, addr, UserfaultReason.Missing, false);
     tables.entries[pmdSlot] = mkHugeLeaf(frames.hugeZeroPfn(), PTE_SPECIAL | PTE_ACCESSED);
     return 0;
