@@ -447,15 +447,16 @@ function coldOrPageout(mm: Mm, vma: Vma, start: number, end: number, pageout: bo
 
 /**
  * Splits `head` (already PTE-mapped under `pmdSlot`) into base pages for
- * MADV_COLD / MADV_PAGEOUT. A whole THP being reclaimed with a swap device
- * is swapped out as one folio: its zero-filled pages become swap entries
- * like the others, so they are not remapped. Otherwise the kernel splits
- * it (split_folio, or shrink_folio_list's fallback when add_to_swap fails)
- * and zero-filled subpages go to the shared zero page.
+ * MADV_COLD / MADV_PAGEOUT. A whole THP being reclaimed to a block swap
+ * device (zram) is swapped out as one folio: its zero-filled pages become
+ * swap entries like the others, so they are not remapped. Otherwise the
+ * kernel splits it (split_folio, or shrink_folio_list's fallback when
+ * add_to_swap fails, as it always does on a swap file, which takes no THP
+ * swap-out) and zero-filled subpages go to the shared zero page.
  */
 function splitForReclaim(mm: Mm, pmdSlot: number, addr: number, head: number, wholeReclaim: boolean): void {
   mm.kernel.frames.splitFolio(head);
-  if (wholeReclaim && mm.kernel.swap !== null) return;
+  if (wholeReclaim && mm.kernel.swap !== null && mm.kernel.profile.swapDevice === 'zram') return;
   mapUnusedToZeropage(mm, pmdSlot, addr, head);
 }
 

@@ -5,8 +5,10 @@
 // every recording this host can reproduce (under the recording's profile)
 // and reports drift (exit status 1), listing the others as skipped.
 //
-//   node packages/kernel-runner/scripts/record.mjs [--check] [--twice] [--tag TAG] [filter...]
+//   node packages/kernel-runner/scripts/record.mjs [--check] [--twice] [--tag TAG] [--profile JSON] [filter...]
 //
+// --profile JSON records under more requirements than the scenario states,
+// e.g. --tag swapfile --profile '{"swap":"file"}' (the runner sets it up as root).
 // --tag TAG writes <name>.TAG.kernel.json (e.g. nozero, swapfile): one
 // scenario may have a recording per profile. --twice runs every scenario
 // twice and fails if the two runs differ (determinism check). A filter keeps
@@ -52,7 +54,18 @@ if (tagIndex !== -1 && !/^[a-z0-9-]+$/.test(tag)) {
   console.error('record: --tag takes a name of lower-case letters, digits and "-"');
   process.exit(2);
 }
-const filters = args.filter((a, i) => !a.startsWith('--') && !(tagIndex !== -1 && i === tagIndex + 1));
+const profileIndex = args.indexOf('--profile');
+let override = {};
+if (profileIndex !== -1) {
+  try {
+    override = JSON.parse(args[profileIndex + 1] ?? '');
+  } catch {
+    console.error('record: --profile takes a JSON object, e.g. \'{"swap":"file"}\'');
+    process.exit(2);
+  }
+}
+const valueIndexes = new Set([tagIndex, profileIndex].filter((i) => i !== -1).map((i) => i + 1));
+const filters = args.filter((a, i) => !a.startsWith('--') && !valueIndexes.has(i));
 
 export function listScenarios(dir = corpusDir) {
   const out = [];
@@ -76,7 +89,7 @@ function recordingsOf(file) {
 
 /** The recording for one scenario: {name, profile, results} or {name, skipped}. */
 function record(scenario) {
-  const r = runOnKernel(scenario);
+  const r = runOnKernel(profileIndex === -1 ? scenario : { ...scenario, profile: { ...scenario.profile, ...override } });
   return 'skipped' in r ? { name: scenario.name, skipped: r.skipped } : { name: scenario.name, profile: r.profile, results: r.results };
 }
 
