@@ -760,13 +760,15 @@ function pagemapScanHugetlbEntry(pte: Pmd, _hmask: number, start: number, end: n
 /**
  * pagemap_scan_pte_hole: a range without page tables. Outside VMAs it is
  * never reported. Inside, it carries the VMA's categories, and WRITTEN in
- * a WP-async VMA (not hugetlb) as the 6.18.44 kernel reports it.
+ * any VMA registered for uffd-wp (sync or async, with or without
+ * WP_UNPOPULATED; not hugetlb), as the 6.18.44 kernel reports it (6.18.2's
+ * source gives the VMA's categories only): nothing there is write-protected.
  */
 function pagemapScanPteHole(addr: number, end: number, _depth: number, walk: Walk): number {
   const p = walk.state;
   const vma = walk.vma;
   if (vma === null) return 0;
-  const categories = p.curVmaCategory | (p.curVmaWpAllowed && !vma.isHugetlb ? PAGE_IS_WRITTEN : 0);
+  const categories = p.curVmaCategory | ((vma.flags & VM_UFFD_WP) !== 0 && !vma.isHugetlb ? PAGE_IS_WRITTEN : 0);
   if (!isInterestingPage(categories, p)) return 0;
   const ret = scanOutput(p, categories, addr, end);
   end = p.outEnd;
@@ -809,10 +811,12 @@ export function categoryArgsKey(p: PagemapScanState): number {
   return (((p.categoryMask * 512 + p.categoryAnyofMask) * 512 + p.categoryInverted) * 512 + p.returnMask) * 2 + wp;
 }
 
-/** Every category a hole can carry: the VMA's (WPALLOWED, SOFT_DIRTY), WRITTEN only with WPALLOWED. */
+/** Every category a hole can carry: the VMA's (WPALLOWED, SOFT_DIRTY) and WRITTEN (uffd-wp registered). */
 const HOLE_CATEGORIES = [
   0,
   PAGE_IS_SOFT_DIRTY,
+  PAGE_IS_WRITTEN,
+  PAGE_IS_WRITTEN | PAGE_IS_SOFT_DIRTY,
   PAGE_IS_WPALLOWED,
   PAGE_IS_WPALLOWED | PAGE_IS_SOFT_DIRTY,
   PAGE_IS_WPALLOWED | PAGE_IS_WRITTEN,
