@@ -473,7 +473,11 @@ function reclaimPte(mm: Mm, slot: number, vma: Vma, addr: number): void {
         accountPteUnmap(mm, pfn);
         return;
       }
+      // Written again since MADV_FREE: reclaim keeps it mapped and makes it
+      // swap-backed again (try_to_unmap_one backs off from a dirty lazyfree
+      // folio); only a later pass can swap it out.
       frames.set(pfn, PG_SWAPBACKED);
+      return;
     }
     const swap = mm.kernel.swap;
     if (swap === null || frames.refcount[pfn] !== 1) return;
