@@ -78,6 +78,7 @@ import {
   VM_READ,
   VM_SHARED,
   VM_SPECIAL,
+  VM_UFFD_FLAGS,
   VM_WIPEONFORK,
   VM_WRITE,
   type Vma,
@@ -550,50 +551,99 @@ function madviseCollapse(mm: Mm, vma: Vma, start: number, end: number): number {
     }
     return -Errno.EINVAL;
   }
-  let failure = 0;
+  let lastFail: Scan = Scan.Fail;
   let collapsed = 0;
   for (let addr = hstart; addr < hend; addr += PMD_SIZE) {
-    const result = collapseOne(mm, vma, addr);
-    if (result === 0) collapsed++;
-    else failure = result;
+    const result = collapseScanPmd(mm, vma, addr);
+    if (result === Scan.Succeed || result === Scan.PmdMapped) {
+      collapsed++;
+      continue;
+    }
+    lastFail = result;
+    // madvise_collapse goes on to the next block only after these results.
+    if (!SCAN_CONTINUES.has(result)) break;
   }
-  return collapsed === (hend - hstart) / PMD_SIZE ? 0 : failure;
+  return collapsed === (hend - hstart) / PMD_SIZE ? 0 : collapseErrno(lastFail);
 }
 
-function collapseOne(mm: Mm, vma: Vma, haddr: number): number {
+/** The scan results of mm/khugepaged.c that decide MADV_COLLAPSE's outcome. */
+const enum Scan {
+  Succeed,
+  Fail,
+  PmdNull,
+  PmdNone,
+  PmdMapped,
+  ExceedNonePte,
+  PteUffdWp,
+  PageNull,
+  PageAnon,
+  PageCount,
+  AllocHugePageFail,
+}
+
+/** Results after which madvise_collapse tries the next block (the others end it). */
+const SCAN_CONTINUES: ReadonlySet<Scan> = new Set([Scan.PmdNull, Scan.PteUffdWp, Scan.PageNull, Scan.PageCount]);
+
+/** madvise_collapse_errno. */
+function collapseErrno(result: Scan): number {
+  switch (result) {
+    case Scan.AllocHugePageFail:
+      return -Errno.ENOMEM;
+    case Scan.ExceedNonePte:
+      return -Errno.EBUSY;
+    case Scan.PageCount:
+      return -Errno.EAGAIN;
+    default:
+      return -Errno.EINVAL;
+  }
+}
+
+/**
+ * hpage_collapse_scan_pmd for MADV_COLLAPSE, then the collapse. The PTEs are
+ * checked in address order and the first that refuses decides: a uffd-wp
+ * swap entry or marker, then a none or zero-page PTE in a VMA armed with
+ * userfaultfd (it must not gain pages it did not have: EBUSY), then a
+ * uffd-wp PTE, then a page that is not a normal anonymous one.
+ */
+function collapseScanPmd(mm: Mm, vma: Vma, haddr: number): Scan {
   const tables = mm.kernel.tables;
   const frames = mm.kernel.frames;
   const pmdSlot = mm.pmdSlot(haddr, false);
-  if (pmdSlot < 0) return -Errno.EINVAL;
+  if (pmdSlot < 0) return Scan.PmdNull;
   const pmd = tables.entries[pmdSlot]!;
-  if (pmdLeaf(pmd)) return 0;
-  if (!isTableEntry(pmd)) return -Errno.EINVAL;
+  if (pmd === 0) return Scan.PmdNone;
+  if (pmdLeaf(pmd) || isSwapPte(pmd)) return Scan.PmdMapped;
+  if (!isTableEntry(pmd)) return Scan.PmdNull;
+  const armed = (vma.flags & VM_UFFD_FLAGS) !== 0;
   const base = tableIdOf(pmd) * PTRS_PER_TABLE;
   // (6.18 collapses read-only and all-empty / zero-page tables too: no writability rule.)
   for (let i = 0; i < HPAGE_PMD_NR; i++) {
     const pte = tables.entries[base + i]!;
-    if (pte === 0) continue;
-    if (isSwapPte(pte)) {
-      if (pteSwpUffdWpAny(pte)) return -Errno.EINVAL;
-      if (isPteMarker(pte) || isGuardPteMarker(pte)) return -Errno.EINVAL;
-      if (!isRealSwapEntry(pte)) return -Errno.EAGAIN;
+    if (pte !== 0 && isSwapPte(pte)) {
+      if (pteSwpUffdWpAny(pte)) return Scan.PteUffdWp;
       continue;
     }
-    if (pteUffdWp(pte)) return -Errno.EINVAL;
-    if (pteSpecial(pte)) continue;
-    const pfn = ptePfn(pte);
-    if (!frames.has(frames.folioOf(pfn), PG_ANON)) return -Errno.EINVAL;
+    if (pte === 0 || ptePfn(pte) === frames.zeroPfn) {
+      if (armed) return Scan.ExceedNonePte;
+      continue;
+    }
+    if (pteUffdWp(pte)) return Scan.PteUffdWp;
+    if (pteSpecial(pte)) return Scan.PageNull;
+    if (!frames.has(frames.folioOf(ptePfn(pte)), PG_ANON)) return Scan.PageAnon;
   }
-  // Swap in what is swapped out (GUP-style faults).
+  // __collapse_huge_page_swapin: fault in what is swapped out. A guard
+  // marker faults with SIGSEGV (SCAN_FAIL); a migration entry leaves the
+  // page busy (the isolation that follows finds it locked: try again).
   for (let i = 0; i < HPAGE_PMD_NR; i++) {
     const pte = tables.entries[base + i]!;
-    if (isRealSwapEntry(pte)) {
-      const fault = handleMmFault(mm, vma, haddr + i * PAGE_SIZE, 0);
-      if (fault & (VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV | VM_FAULT_OOM)) return -Errno.EINVAL;
-    }
+    if (pte === 0 || !isSwapPte(pte)) continue;
+    if (isPteMarker(pte) || isGuardPteMarker(pte)) return Scan.Fail;
+    if (!isRealSwapEntry(pte)) return Scan.PageCount;
+    const fault = handleMmFault(mm, vma, haddr + i * PAGE_SIZE, 0);
+    if (fault & (VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV | VM_FAULT_OOM)) return Scan.Fail;
   }
   const head = frames.alloc(9, PG_ANON | PG_SWAPBACKED | PG_LRU);
-  if (head === NO_FRAME) return -Errno.ENOMEM;
+  if (head === NO_FRAME) return Scan.AllocHugePageFail;
   for (let i = 0; i < HPAGE_PMD_NR; i++) {
     const pte = tables.entries[base + i]!;
     frames.set(head + i, PG_ANON_EXCLUSIVE);
@@ -607,7 +657,7 @@ function collapseOne(mm: Mm, vma: Vma, haddr: number): number {
   frames.refcount[head] = 1;
   frames.entireMapcount.set(head, 1);
   tables.entries[pmdSlot] = mkHugeLeaf(head, PTE_ACCESSED | PTE_DIRTY | ((vma.flags & VM_WRITE) !== 0 ? PTE_WRITE : 0));
-  return 0;
+  return Scan.Succeed;
 }
 
 /* ------------------------------------------------------------- helpers */
