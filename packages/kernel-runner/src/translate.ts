@@ -166,10 +166,10 @@ function scanLine(op: Json, i: number, arenaPages: number): string {
   parts.push(`inverted=${mask('category_inverted')}`);
   parts.push(`return=${mask('return_mask')}`);
   parts.push(
-    `max_pages=${raw.max_pages !== undefined ? rawU64(raw.max_pages, where('max_pages')) : String(nonNegInt(op, i, 'max_pages', 0))}`,
+    `max_pages=${raw.max_pages !== undefined ? rawU64(raw.max_pages, where('max_pages')) : rawU64(op.max_pages ?? 0, where('max_pages'))}`,
   );
   parts.push(
-    `vec_len=${raw.vec_len !== undefined ? rawU64(raw.vec_len, where('vec_len')) : String(nonNegInt(op, i, 'vec_len', 4096))}`,
+    `vec_len=${raw.vec_len !== undefined ? rawU64(raw.vec_len, where('vec_len')) : rawU64(op.vec_len ?? 4096, where('vec_len'))}`,
   );
   if (raw.vec !== undefined) {
     if (raw.vec !== 0) fail(i, 'raw.vec', 'only 0 (a NULL vector) is supported');

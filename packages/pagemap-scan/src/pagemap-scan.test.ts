@@ -406,3 +406,24 @@ describe('typed API', () => {
     expect(kernel.service<{ pagemapScan: typeof pagemapScan }>('pagemap-scan')?.pagemapScan).toBe(pagemapScan);
   });
 });
+
+describe('u64 counts above 2^53', () => {
+  it('takes vecLen and maxPages as exact doubles or bigints and gives the kernel results (corpus scan-u64-counts)', () => {
+    const kernel = createKernel({ features: [pagemapScanFeature] });
+    const mm = kernel.createMm();
+    const base = mm.mmap(0, 16 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+    for (const page of [0, 1, 2, 8]) mm.access(base + page * 4096, AccessKind.Write, 1);
+    const scan = (extra: { vecLen?: number | bigint; maxPages?: number | bigint }) =>
+      pagemapScan(mm, { start: base, end: base + 16 * 4096, categoryMask: ['present'], returnMask: ['all'], ...extra });
+    // vec_len * sizeof(page_region) saturates or leaves user space: EFAULT.
+    expect(scan({ vecLen: 2 ** 60 })).toBe(-Errno.EFAULT);
+    expect(scan({ vecLen: 2n ** 60n })).toBe(-Errno.EFAULT);
+    expect(scan({ vecLen: 2n ** 64n - 1n })).toBe(-Errno.EFAULT);
+    expect(scan({ vecLen: -1n })).toBe(-Errno.EFAULT); // wraps to 2^64 - 1, as a u64 does
+    // max_pages that large is no limit.
+    const all = scan({ maxPages: 2 ** 60 });
+    expect(all).toEqual(scan({ maxPages: 2n ** 64n - 2048n }));
+    expect(typeof all === 'object' && all.ret).toBe(2);
+    expect(scan({ maxPages: 2n ** 53n, vecLen: 1n })).toMatchObject({ ret: 1, walkEnd: base + 8 * 4096 });
+  });
+});

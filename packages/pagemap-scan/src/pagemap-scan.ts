@@ -281,12 +281,22 @@ export interface PmScanArg {
   categoryAnyofMask?: PmScanCategories;
   categoryInverted?: PmScanCategories;
   returnMask?: PmScanCategories;
-  /** Stop after this many pages (0 or absent: no limit). */
-  maxPages?: number;
+  /**
+   * Stop after this many pages (0 or absent: no limit). Like vecLen, a u64:
+   * any integer number up to 2^64 (2 ** 60 is exact), or a bigint (taken
+   * modulo 2^64; beyond 2^53 it is rounded to a double, which cannot change
+   * the result: every such count is beyond any the kernel could reach).
+   */
+  maxPages?: number | bigint;
   /** Room for this many regions; 0 reports nothing (default: as many as the default vector can hold). */
-  vecLen?: number;
+  vecLen?: number | bigint;
   /** User address of the vector (default PM_SCAN_DEFAULT_VEC; 0 = NULL, which needs vecLen 0). */
   vec?: number;
+}
+
+/** A u64 argument as the raw struct holds it: an integer-valued double. */
+function u64Arg(value: number | bigint): number {
+  return typeof value === 'bigint' ? Number(BigInt.asUintN(64, value)) : value;
 }
 
 export interface PmScanRegion {
@@ -326,8 +336,8 @@ export function pmScanArgRaw(arg: PmScanArg): PmScanArgRaw {
     end: arg.end,
     walkEnd: 0,
     vec,
-    vecLen: arg.vecLen ?? (vec === 0 ? 0 : PM_SCAN_DEFAULT_VEC_LEN),
-    maxPages: arg.maxPages ?? 0,
+    vecLen: arg.vecLen === undefined ? (vec === 0 ? 0 : PM_SCAN_DEFAULT_VEC_LEN) : u64Arg(arg.vecLen),
+    maxPages: arg.maxPages === undefined ? 0 : u64Arg(arg.maxPages),
     categoryInverted: maskOf(arg.categoryInverted),
     categoryMask: maskOf(arg.categoryMask),
     categoryAnyofMask: maskOf(arg.categoryAnyofMask),

@@ -207,6 +207,8 @@ describe('parseScenario: op fields', () => {
     [{ op: 'scan', page: 0, pages: 1, return_mask: ['present', 'present'] }, 'field "return_mask[1]": duplicate category'],
     [{ op: 'scan', page: 0, pages: 1, max_pages: -1 }, 'field "max_pages": must be between 0'],
     [{ op: 'scan', page: 0, pages: 1, vec_len: 1.5 }, 'field "vec_len": must be an integer'],
+    [{ op: 'scan', page: 0, pages: 1, vec_len: -1 }, 'field "vec_len": must not be negative'],
+    [{ op: 'scan', page: 0, pages: 1, max_pages: 2 ** 64 }, 'field "max_pages": must be below 2^64'],
     [{ op: 'scan', page: 0, pages: 1, raw: [] }, 'field "raw": must be an object'],
     [{ op: 'scan', page: 0, pages: 1, raw: { start: 0 } }, 'field "raw.start": unknown field'],
     [{ op: 'scan', page: 0, pages: 1, raw: { size: -1 } }, 'field "raw.size": must not be negative'],

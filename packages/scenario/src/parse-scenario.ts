@@ -165,9 +165,10 @@ const nameListField = (names: readonly string[], kind: string, required: boolean
   defaultValue: required ? undefined : [],
   read: (value, context, field) => readNameList(value, names, kind, context.location, field),
 });
+/** A u64 count (vec_len, max_pages): any integer that is an exact double below 2^64, such as 2^60. */
 const countField = (defaultValue: number): FieldSpec => ({
   defaultValue,
-  read: (value, context, field) => readInteger(value, context.location, field, 0, Number.MAX_SAFE_INTEGER),
+  read: (value, context, field) => readRawNumber(value, context.location, field, false),
 });
 
 const CATEGORY_MASK_NAMES = [...CATEGORY_NAMES, 'all'] as const;
