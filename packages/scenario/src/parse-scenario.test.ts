@@ -205,7 +205,7 @@ describe('parseScenario: op fields', () => {
     [{ op: 'scan', page: 0, pages: 1, category_anyof_mask: 'present' }, 'field "category_anyof_mask": must be a list'],
     [{ op: 'scan', page: 0, pages: 1, category_inverted: [1] }, 'field "category_inverted[0]": must be a string'],
     [{ op: 'scan', page: 0, pages: 1, return_mask: ['present', 'present'] }, 'field "return_mask[1]": duplicate category'],
-    [{ op: 'scan', page: 0, pages: 1, max_pages: -1 }, 'field "max_pages": must be between 0'],
+    [{ op: 'scan', page: 0, pages: 1, max_pages: -1 }, 'field "max_pages": must not be negative, got -1'],
     [{ op: 'scan', page: 0, pages: 1, vec_len: 1.5 }, 'field "vec_len": must be an integer'],
     [{ op: 'scan', page: 0, pages: 1, vec_len: -1 }, 'field "vec_len": must not be negative'],
     [{ op: 'scan', page: 0, pages: 1, max_pages: 2 ** 64 }, 'field "max_pages": must be below 2^64'],
