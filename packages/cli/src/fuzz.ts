@@ -30,8 +30,10 @@ export interface ScenarioArbitraryOptions {
   maxOps?: number;
   /**
    * Also draw a kernel profile per scenario: THP mode, huge zero page,
-   * zram swap, a pool of 2 MiB hugetlb pages, any of them or none (the
-   * machine's default). The kernel runner sets the machine up for each
+   * swap (none, any, a swap file or zram), a pool of 2 MiB hugetlb pages,
+   * any of them or none (the machine's default). The zero page on read
+   * faults is the host's (no runner can switch it): the simulator runs under
+   * the profile the kernel reports for each run. The kernel runner sets the machine up for each
    * such scenario (as root; otherwise it skips them).
    */
   profiles?: boolean;
@@ -136,15 +138,15 @@ function opArbitrary(name: OpName, advice: readonly AdviceName[]): fc.Arbitrary<
 
 /**
  * Profiles the fuzzer can ask for: only keys a root runner can set up (THP
- * mode and huge zero page in sysfs, zram swap, hugetlb pages), each key
- * present or left to the machine's default.
+ * mode and huge zero page in sysfs, no swap, a swap file or zram, hugetlb
+ * pages), each key present or left to the machine's default.
  */
 const profileArbitrary: fc.Arbitrary<Record<string, unknown> | undefined> = fc
   .record(
     {
       thp: fc.constantFrom('always', 'madvise', 'never'),
       thp_zero_page: fc.boolean(),
-      swap: fc.constant(true),
+      swap: fc.constantFrom<boolean | 'file' | 'zram'>(true, false, 'file', 'zram'),
       hugetlb_pages: fc.integer({ min: 1, max: 4 }),
     },
     { requiredKeys: [] },

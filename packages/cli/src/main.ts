@@ -148,7 +148,7 @@ const fuzzCommand: Command = async (parsed, context) => {
   // Guard advice without the guard feature is EINVAL by design (a kernel without it); fuzz it only when modelled.
   const advice = ADVICE_NAMES.filter((name) => !name.startsWith('guard_') || probe.kernel.madviseBehaviors.has(ADVICE_VALUES[name]));
   const { io } = context;
-  io.stdout(`fuzz: ${count} scenarios, seed ${seed}${profiles ? ', with profiles (THP mode, huge zero page, swap, hugetlb pages)' : ''}, ops: ${ops.join(' ')}\n`);
+  io.stdout(`fuzz: ${count} scenarios, seed ${seed}${profiles ? ', with profiles (THP mode, huge zero page, swap file or zram, hugetlb pages)' : ''}, ops: ${ops.join(' ')}\n`);
   const progress = createProgress(io.stdout, io.isTty);
   let shrinkAnnounced = false;
   const report = await runFuzz({
