@@ -104,3 +104,39 @@ describe('pagewalk --help', () => {
     expect(viaHelp.stdout).toBe(viaOption.stdout);
   });
 });
+
+describe('pagewalk kernel-profile', () => {
+  const profile = {
+    kernel: '6.18.44-test',
+    zero_page: false,
+    thp: 'madvise' as const,
+    thp_zero_page: true,
+    mthp: { '64kB': 'never' as const, '2048kB': 'inherit' as const },
+    soft_dirty: false,
+    swap: 'file' as const,
+    hugetlb_pages: 2,
+    root: false,
+    userfaultfd: false,
+  };
+
+  it('prints the host profile, readable or as JSON', async () => {
+    const kernel = { ...fakeKernel(() => []), profile: () => profile };
+    const text = await runCli(['kernel-profile'], { kernel, features: [] });
+    expect(text.status).toBe(0);
+    expect(text.stdout).toContain('zero page    off (anonymous read faults allocate pages)');
+    expect(text.stdout).toContain('swap         file');
+    expect(text.stdout).toContain('mTHP         64kB=never 2048kB=inherit');
+    expect(text.stdout).toContain('userfaultfd  not usable by this user');
+    const json = await runCli(['kernel-profile', '--json'], { kernel, features: [] });
+    expect(JSON.parse(json.stdout)).toEqual({ available: true, profile });
+  });
+
+  it('says why when no kernel runner can run', async () => {
+    const off = await runCli(['kernel-profile'], { kernel: fakeKernel(() => [], false), features: [] });
+    expect(off.status).toBe(1);
+    expect(off.stdout).toBe('kernel runner: unavailable (fake kernel is switched off)\n');
+    const json = await runCli(['kernel-profile', '--json'], { kernel: fakeKernel(() => [], false), features: [] });
+    expect(json.status).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({ available: false, reason: 'fake kernel is switched off' });
+  });
+});

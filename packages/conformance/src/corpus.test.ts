@@ -26,9 +26,17 @@ describe('corpus: simulator vs recorded kernel output', () => {
     for (const entry of corpus) expect(entry.recorded, entry.file).toBeDefined();
   });
 
+  it('pins both zero-page profiles and both swap devices with real recordings', () => {
+    const profiles = corpus.flatMap((entry) => (entry.profile === undefined ? [] : [entry.profile]));
+    expect(profiles.filter((p) => p.zero_page).length, 'recordings with the zero page on').toBeGreaterThanOrEqual(32);
+    expect(profiles.filter((p) => !p.zero_page).length, 'recordings with the zero page off').toBeGreaterThanOrEqual(32);
+    expect(profiles.filter((p) => p.swap === 'file').length, 'recordings on a swap file').toBeGreaterThanOrEqual(16);
+    expect(profiles.filter((p) => p.swap === 'zram').length, 'recordings on zram').toBeGreaterThanOrEqual(16);
+  });
+
   for (const entry of corpus) {
     const knownFailing = (entry.scenario as { known_failing?: string }).known_failing;
-    it(`${entry.file}${knownFailing ? ' (known failing)' : ''}`, async () => {
+    it(`${entry.recording}${knownFailing ? ' (known failing)' : ''}`, async () => {
       const outcome = await checkScenario(entry.scenario, simulate, recordedKernel(entry));
       if (outcome.status === 'skipped') {
         tally.skipped++;
@@ -51,7 +59,7 @@ describe('corpus: simulator vs recorded kernel output', () => {
 
   afterAll(() => {
     process.stdout.write(
-      `corpus: ${tally.match}/${tally.total} scenarios match the recorded kernel output, ${tally.knownFailing} known failing, ${tally.skipped} skipped\n`,
+      `corpus: ${tally.match}/${tally.total} recordings (scenario × kernel profile) match the simulator, ${tally.knownFailing} known failing, ${tally.skipped} skipped\n`,
     );
   });
 });
