@@ -11,7 +11,7 @@ import {
   type Scenario,
   type ScenarioOp,
 } from '@pagewalk/scenario';
-import { CORE_OP_HANDLERS } from '@pagewalk/scenario-runner';
+import { CORE_OP_HANDLERS, simulatorSkipReason } from '@pagewalk/scenario-runner';
 import type { KernelExecutor } from './kernel-executor.js';
 
 /** Runs a scenario on the simulator and returns its results. */
@@ -62,7 +62,10 @@ export async function checkScenario(scenario: Scenario, simulate: SimulateScenar
   const kernelRun = deviceScenario ? undefined : await kernel.run(scenario);
   if (kernelRun !== undefined && 'skipped' in kernelRun) return { status: 'skipped', reason: `kernel: ${kernelRun.skipped}` };
   // The simulator runs under the whole profile the kernel ran under (zero page, swap device, THP modes...).
-  const simulated = simulate(kernelRun?.profile === undefined ? scenario : scenarioUnderRecording(scenario, kernelRun.profile));
+  const effective = kernelRun?.profile === undefined ? scenario : scenarioUnderRecording(scenario, kernelRun.profile);
+  const notModelled = simulatorSkipReason(effective);
+  if (notModelled !== null) return { status: 'skipped', reason: notModelled };
+  const simulated = simulate(effective);
 
   const unsupportedIndex = simulated.findIndex((result) => result.unsupported === true);
   const unsupported: ConformDifference | null =

@@ -4,12 +4,12 @@
 // and shrinks the first mismatch to a minimal scenario.
 import fc from 'fast-check';
 import {
-  scenarioUnderRecording,
   ADVICE_NAMES,
   CATEGORY_NAMES,
   PROT_NAMES,
   SCAN_FLAG_NAMES,
   firstDifference,
+  scenarioUnderRecording,
   parseScenarioValue,
   type AdviceName,
   type OpName,
@@ -17,6 +17,7 @@ import {
   type ResultDifference,
   type Scenario,
 } from '@pagewalk/scenario';
+import { simulatorSkipReason } from '@pagewalk/scenario-runner';
 import type { KernelExecutor } from './kernel-executor.js';
 import type { SimulateScenario } from './conformance.js';
 
@@ -266,8 +267,12 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       return null;
     }
     // The simulator runs under the whole profile the kernel ran under (zero page, swap device, THP modes...).
-    const simulatorResults =
-      kernelRun.profile === undefined ? options.simulate(scenario) : options.simulate(scenarioUnderRecording(scenario, kernelRun.profile));
+    const effective = kernelRun.profile === undefined ? scenario : scenarioUnderRecording(scenario, kernelRun.profile);
+    if (simulatorSkipReason(effective) !== null) {
+      if (!shrinking) skipped++;
+      return null;
+    }
+    const simulatorResults = options.simulate(effective);
     if (simulatorResults.some((result) => result.unsupported === true)) {
       if (!shrinking) skipped++;
       return null;

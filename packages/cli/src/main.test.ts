@@ -140,3 +140,17 @@ describe('pagewalk kernel-profile', () => {
     expect(JSON.parse(json.stdout)).toEqual({ available: false, reason: 'fake kernel is switched off' });
   });
 });
+
+describe('profiles the simulator does not model', () => {
+  it('skips a scenario that enables mTHP sizes, saying why', async () => {
+    const directory = writeFiles({
+      'mthp.json': { name: 'mthp', arena_pages: 16, profile: { mthp: { '64kB': 'always' } }, ops: [{ op: 'mmap', page: 0, pages: 16, prot: 'rw' }] },
+      'pmd-only.json': { name: 'pmd', arena_pages: 16, profile: { mthp: { '2048kB': 'inherit' } }, ops: [{ op: 'mmap', page: 0, pages: 16, prot: 'rw' }] },
+    });
+    const run = await runCli(['run', join(directory, 'mthp.json'), join(directory, 'pmd-only.json')], { features: [] });
+    expect(run.stdout.split('\n')[0]).toBe(
+      '{"name":"mthp","skipped":"the simulator does not model anonymous mTHP sizes other than 2048kB yet (profile mthp)"}',
+    );
+    expect(JSON.parse(run.stdout.split('\n')[1]!)).toEqual({ name: 'pmd', results: [{ op: 'mmap', ret: 0 }] });
+  });
+});

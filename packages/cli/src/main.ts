@@ -4,7 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ADVICE_NAMES, DEVICE_OP_NAMES, ScenarioError, canonicalResults, skipReason, type OpName, type Scenario } from '@pagewalk/scenario';
-import { ADVICE_VALUES, createScenarioSession, runScenario, type ScenarioFeature } from '@pagewalk/scenario-runner';
+import { ADVICE_VALUES, createScenarioSession, runScenario, simulatorSkipReason, type ScenarioFeature } from '@pagewalk/scenario-runner';
 import { CliError, UsageError } from './cli-error.js';
 import { checkScenario, formatDifference, type SimulateScenario } from './conformance.js';
 import { formatDemo, runDemo } from './demo.js';
@@ -70,7 +70,7 @@ const runCommand: Command = async (parsed, context) => {
   const files = readScenarioFiles(requireFiles(parsed, 'run', 'scenario file'), { allowDirectories: false });
   const simulate = simulatorFor(await context.features());
   for (const { scenario } of files) {
-    const reason = skipReason(scenario);
+    const reason = skipReason(scenario) ?? simulatorSkipReason(scenario);
     const line = reason === null ? { name: scenario.name, results: canonicalResults(simulate(scenario)) } : { name: scenario.name, skipped: reason };
     context.io.stdout(`${JSON.stringify(line)}\n`);
   }

@@ -6,6 +6,7 @@ export {
   createScenarioSession,
   kernelProfileOf,
   runScenario,
+  simulatorSkipReason,
 } from './scenario-session.js';
 export type {
   KernelFeature,
@@ -22,5 +23,5 @@ export { ADVICE_VALUES, CORE_OP_HANDLERS, CORE_OP_NAMES, PROT_VALUES, signalOf, 
 export { scenarioFeatureOf } from './feature-module.js';
 export { FEATURE_ADVICE, describeMissing, missingCapabilities, missingCapability, usesAnyOp } from './capabilities.js';
 export type { MissingCapability } from './capabilities.js';
-export { CORPUS_DIRECTORY, REPOSITORY_ROOT, loadCorpus, recordedResults } from './recorded-corpus.js';
+export { CORPUS_DIRECTORY, REPOSITORY_ROOT, loadCorpus, recordedResults, recordingFiles } from './recorded-corpus.js';
 export type { CorpusEntry } from './recorded-corpus.js';

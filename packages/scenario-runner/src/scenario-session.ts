@@ -3,7 +3,7 @@
 // adapters add (scan, pagemap, uffd_*, dev_*). An op with no handler gives
 // `{"op": ..., "unsupported": true}`, exactly as the format allows.
 import { createKernel, type Feature, type Kernel, type KernelProfile, type Mm } from '@pagewalk/core-walk';
-import type { OpName, OpResult, Scenario, ScenarioOp, UffdFault } from '@pagewalk/scenario';
+import { isDefaultMthp, type OpName, type OpResult, type Scenario, type ScenarioOp, type UffdFault } from '@pagewalk/scenario';
 import { CORE_OP_HANDLERS } from './core-op-handlers.js';
 
 export const PAGE_SIZE = 4096;
@@ -71,6 +71,17 @@ export function kernelProfileOf(profile: Scenario['profile']): Partial<KernelPro
   if (profile?.zero_page !== undefined) overrides.zeroPage = profile.zero_page;
   if (profile?.hugetlb_pages !== undefined) overrides.hugetlbPages = profile.hugetlb_pages;
   return overrides;
+}
+
+/**
+ * Why the simulator cannot run a scenario as its profile asks, or null:
+ * anonymous multi-size THP (mTHP sizes other than the PMD size enabled) is
+ * not modelled yet, so such a scenario is skipped rather than answered as
+ * if only PMD-sized THPs existed.
+ */
+export function simulatorSkipReason(scenario: Pick<Scenario, 'profile'>): string | null {
+  if (isDefaultMthp(scenario.profile?.mthp)) return null;
+  return 'the simulator does not model anonymous mTHP sizes other than 2048kB yet (profile mthp)';
 }
 
 /** One simulated process running a scenario op by op. */
