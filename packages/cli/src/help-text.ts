@@ -12,16 +12,24 @@ commands:
   fuzz               differential fuzzing of the simulator against the kernel
   kernel-profile     print this machine's kernel profile (what recordings it can re-check)
   help [COMMAND]     show help (also: pagewalk COMMAND --help)
+
+options:
+  --version, -V      print the version
 `;
 
 export const COMMAND_HELP: Record<string, string> = {
-  run: `usage: pagewalk run FILE...
+  run: `usage: pagewalk run [--allow-skips] FILE...
 
 Runs each scenario on the simulator and prints one JSON object per file on its
 own line: {"name": ..., "results": [...]}, or {"name": ..., "skipped": reason}
-when the scenario's profile has a key this version does not know. Ops whose
-feature package is not installed give {"op": ..., "unsupported": true}.
-Every file is validated before any runs; a bad file is a one-line error.
+when the scenario's profile has a key this version does not know (then the
+exit status is 1, so that a typo does not pass silently) or asks for what the
+simulator does not model. Ops whose feature package is not installed give
+{"op": ..., "unsupported": true}. Every file is validated before any runs; a
+bad file is a one-line error.
+
+options:
+  --allow-skips   exit 0 even when a scenario was skipped for an unknown profile key
 `,
   'kernel-profile': `usage: pagewalk kernel-profile [--json]
 
@@ -44,7 +52,7 @@ migration. Each step is a table of ops, results and explanations.
 options:
   --json   print the steps and results as one JSON object
 `,
-  conform: `usage: pagewalk conform PATH...
+  conform: `usage: pagewalk conform [--allow-skips] PATH...
 
 Runs each scenario on the simulator and on this machine's kernel and shows the
 first op where they differ. PATH may be a directory: it is searched for *.json
@@ -52,7 +60,9 @@ first op where they differ. PATH may be a directory: it is searched for *.json
 checked against the "expect" of their ops instead of the kernel. A scenario with
 "known_failing" is reported separately. Ends with
 "conformance: N/M scenarios match the kernel"; exit status 1 when a scenario
-that is not known to fail differs.
+that is not known to fail differs, or when one was skipped for an unknown
+profile key (unless --allow-skips). Scenarios this machine's kernel cannot
+run as their profile asks are skipped with the reason.
 `,
   fuzz: `usage: pagewalk fuzz [--count N] [--seed S] [--out DIR] [--profiles]
 

@@ -154,3 +154,32 @@ describe('profiles the simulator does not model', () => {
     expect(JSON.parse(run.stdout.split('\n')[1]!)).toEqual({ name: 'pmd', results: [{ op: 'mmap', ret: 0 }] });
   });
 });
+
+describe('pagewalk --version, byte-order marks and unknown profile keys', () => {
+  it('prints the version', async () => {
+    const run = await runCli(['--version']);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^pagewalk \d+\.\d+\.\d+\n$/);
+    expect((await runCli(['-V'])).stdout).toBe(run.stdout);
+  });
+
+  it('accepts a scenario file that starts with a byte-order mark', async () => {
+    const directory = writeFiles({ 'bom.json': `\uFEFF${JSON.stringify({ name: 'bom', arena_pages: 4, ops: [{ op: 'mmap', page: 0, pages: 1, prot: 'rw' }] })}` });
+    const run = await runCli(['run', join(directory, 'bom.json')], { features: [] });
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ name: 'bom', results: [{ op: 'mmap', ret: 0 }] });
+  });
+
+  it('exits 1 when a scenario is skipped for an unknown profile key, unless --allow-skips', async () => {
+    const directory = writeFiles({ 'typo.json': { name: 'typo', arena_pages: 4, profile: { thp_zero_pages: true }, ops: [] } });
+    const run = await runCli(['run', join(directory, 'typo.json')], { features: [] });
+    expect(run.stdout).toBe('{"name":"typo","skipped":"unknown profile key \\"thp_zero_pages\\""}\n');
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe(`pagewalk: 1 scenario skipped for an unknown profile key (${join(directory, 'typo.json')}); pass --allow-skips to accept\n`);
+    const allowed = await runCli(['run', '--allow-skips', join(directory, 'typo.json')], { features: [] });
+    expect(allowed.status).toBe(0);
+    const conform = await runCli(['conform', join(directory, 'typo.json')], { features: [], kernel: fakeKernel(() => []) });
+    expect(conform.status).toBe(1);
+    expect((await runCli(['conform', '--allow-skips', join(directory, 'typo.json')], { features: [], kernel: fakeKernel(() => []) })).status).toBe(0);
+  });
+});

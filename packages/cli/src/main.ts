@@ -1,7 +1,7 @@
 // The pagewalk command line. main() never throws: a user error is one line
 // `pagewalk: <message>` with a non-zero exit status, and an internal bug is
 // one line too, marked "(internal error)", with exit status 2.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ADVICE_NAMES, DEVICE_OP_NAMES, ScenarioError, canonicalResults, skipReason, type OpName, type Scenario } from '@pagewalk/scenario';
 import { ADVICE_VALUES, createScenarioSession, runScenario, simulatorSkipReason, type ScenarioFeature } from '@pagewalk/scenario-runner';
@@ -15,6 +15,11 @@ import { loadKernelExecutor, type KernelExecutor } from './kernel-executor.js';
 import { integerOption, parseArguments, stringOption, type ParsedArguments } from './parse-arguments.js';
 import { createProgress } from './progress.js';
 import { readScenarioFiles } from './scenario-files.js';
+
+/** The CLI package's version (package.json sits beside src/ and dist/). */
+export const CLI_VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 export interface CliIo {
   stdout(text: string): void;
@@ -66,15 +71,25 @@ async function requireKernel(context: CommandContext): Promise<KernelExecutor> {
   return kernel;
 }
 
+/** Exit status 1 with a one-line note when scenarios were skipped for an unknown profile key (a typo must not pass silently). */
+function unknownKeySkips(skipped: readonly string[], parsed: ParsedArguments, io: CliIo): number {
+  if (skipped.length === 0 || parsed.options.has('allow-skips')) return 0;
+  io.stderr(`pagewalk: ${skipped.length} scenario${skipped.length > 1 ? 's' : ''} skipped for an unknown profile key (${skipped.join(', ')}); pass --allow-skips to accept\n`);
+  return 1;
+}
+
 const runCommand: Command = async (parsed, context) => {
   const files = readScenarioFiles(requireFiles(parsed, 'run', 'scenario file'), { allowDirectories: false });
   const simulate = simulatorFor(await context.features());
-  for (const { scenario } of files) {
-    const reason = skipReason(scenario) ?? simulatorSkipReason(scenario);
+  const unknownKeys: string[] = [];
+  for (const { path, scenario } of files) {
+    const unknown = skipReason(scenario);
+    if (unknown !== null) unknownKeys.push(path);
+    const reason = unknown ?? simulatorSkipReason(scenario);
     const line = reason === null ? { name: scenario.name, results: canonicalResults(simulate(scenario)) } : { name: scenario.name, skipped: reason };
     context.io.stdout(`${JSON.stringify(line)}\n`);
   }
-  return 0;
+  return unknownKeySkips(unknownKeys, parsed, context.io);
 };
 
 const demoCommand: Command = async (parsed, context) => {
@@ -130,7 +145,12 @@ const conformCommand: Command = async (parsed, context) => {
   if (skipped.length > 0) io.stdout(`skipped (${skipped.length}, not counted as matches):\n${skipped.map((line) => `  ${line}\n`).join('')}`);
   if (knownFailing.length > 0) io.stdout(`known failing (${knownFailing.length}):\n${knownFailing.map((line) => `  ${line}\n`).join('')}`);
   io.stdout(`conformance: ${matches}/${files.length} scenarios match the kernel\n`);
-  return unexpected > 0 ? 1 : 0;
+  if (unexpected > 0) return 1;
+  return unknownKeySkips(
+    files.filter(({ scenario }) => skipReason(scenario) !== null).map(({ path }) => path),
+    parsed,
+    io,
+  );
 };
 
 const fuzzCommand: Command = async (parsed, context) => {
@@ -220,9 +240,9 @@ const kernelProfileCommand: Command = async (parsed, context) => {
 };
 
 const COMMANDS: Record<string, { run: Command; options: Record<string, { value?: boolean }> }> = {
-  run: { run: runCommand, options: {} },
+  run: { run: runCommand, options: { 'allow-skips': {} } },
   demo: { run: demoCommand, options: { json: {} } },
-  conform: { run: conformCommand, options: {} },
+  conform: { run: conformCommand, options: { 'allow-skips': {} } },
   'kernel-profile': { run: kernelProfileCommand, options: { json: {} } },
   fuzz: { run: fuzzCommand, options: { count: { value: true }, seed: { value: true }, out: { value: true }, profiles: {} } },
 };
@@ -251,6 +271,11 @@ export async function main(argv: readonly string[], io: CliIo = processIo, depen
   try {
     const [name, ...rest] = argv;
     if (name === undefined) throw new UsageError('missing command (see pagewalk --help)');
+    if (name === '--version' || name === '-V') {
+      if (rest.length > 0) throw new UsageError(`"pagewalk --version" takes no arguments`);
+      io.stdout(`pagewalk ${CLI_VERSION}\n`);
+      return 0;
+    }
     if (name === '--help' || name === '-h') {
       io.stdout(MAIN_HELP);
       return 0;

@@ -49,7 +49,7 @@ describe('pagewalk run', () => {
   });
 
   it('prints one JSON line per file', async () => {
-    const run = await runCli(['run', join(directory, 'touch.json'), join(directory, 'skip.json')], { features: [] });
+    const run = await runCli(['run', '--allow-skips', join(directory, 'touch.json'), join(directory, 'skip.json')], { features: [] });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const lines = run.stdout.trimEnd().split('\n');

@@ -472,7 +472,8 @@ export function parseScenarioValue(value: unknown, file: string): Scenario {
 export function parseScenario(text: string, file: string): Scenario {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    // A byte-order mark (editors on some systems write one) is not part of the JSON.
+    value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
     throw new ScenarioError(`${file}: invalid JSON: ${reason}`, file);
