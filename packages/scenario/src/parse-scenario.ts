@@ -365,7 +365,7 @@ export function parseResults(value: unknown, file: string): OpResult[] {
 
 // ---- scenario ----------------------------------------------------------------
 
-const SCENARIO_FIELDS = ['name', 'arena_pages', 'profile', 'known_failing', 'ops'] as const;
+const SCENARIO_FIELDS = ['$schema', 'name', 'arena_pages', 'profile', 'known_failing', 'ops'] as const;
 
 function parseProfile(value: unknown, location: Location): ScenarioProfile {
   const object = readObject(value, location, 'profile');

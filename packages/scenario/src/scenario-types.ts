@@ -188,6 +188,47 @@ export type ScenarioOp =
   | DevWriteOp
   | DevSnapshotOp;
 
+/** T with the keys K optional: fields the parser fills with their defaults when a file leaves them out. */
+type WithDefaults<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;
+
+/**
+ * An op as a scenario file may write it: like {@link ScenarioOp}, with the
+ * defaulted fields optional. The JSON Schema (schema/scenario.schema.json)
+ * is generated from this type.
+ */
+export type ScenarioFileOp =
+  | WithDefaults<MmapOp, 'map' | 'backing' | 'populate' | 'hugetlb'>
+  | MunmapOp
+  | MprotectOp
+  | MadviseOp
+  | MlockOp
+  | MunlockOp
+  | WithDefaults<WriteOp, 'pages'>
+  | WithDefaults<ReadOp, 'pages'>
+  | WithDefaults<UffdOpenOp, 'features'>
+  | UffdRegisterOp
+  | UffdUnregisterOp
+  | UffdWpOp
+  | WithDefaults<ScanOp, 'flags' | 'category_mask' | 'category_anyof_mask' | 'category_inverted' | 'return_mask' | 'max_pages' | 'vec_len'>
+  | PagemapOp
+  | ClearSoftDirtyOp
+  | DevMigrateOp
+  | DevMigrateBackOp
+  | DevReadOp
+  | DevWriteOp
+  | DevSnapshotOp;
+
+/** A scenario file as written (see docs/SCENARIO.md); parseScenario turns it into a {@link Scenario}. */
+export interface ScenarioFile {
+  /** The JSON Schema of the format, for editors (ignored by the parser). */
+  $schema?: string;
+  name: string;
+  arena_pages: number;
+  profile?: ScenarioProfile;
+  known_failing?: string;
+  ops: ScenarioFileOp[];
+}
+
 /** The op of a given name. */
 export type ScenarioOpOf<Name extends OpName> = Extract<ScenarioOp, { op: Name }>;
 
