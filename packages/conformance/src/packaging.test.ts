@@ -134,3 +134,14 @@ describe('pack and install', () => {
     expect(cli.output).toMatch(/^pagewalk \d+\.\d+\.\d+/);
   });
 });
+
+describe('API reference', () => {
+  it('builds with TypeDoc from the TSDoc of every public package', { timeout: 180_000 }, () => {
+    const out = mkdtempSync(join(tmpdir(), 'pagewalk-api-'));
+    const built = run(bin('typedoc'), ['--out', out], REPOSITORY_ROOT);
+    expect(built.status, built.output).toBe(0);
+    expect(built.output).toMatch(/Found 0 errors/);
+    const index = readFileSync(join(out, 'index.html'), 'utf8');
+    for (const dir of PUBLIC) expect(index, dir).toContain(`@pagewalk/${dir}`);
+  });
+});
