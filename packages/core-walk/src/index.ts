@@ -26,6 +26,7 @@ export * from './pgtable.js';
 export * from './swapops.js';
 export * from './geometry.js';
 export * from './uapi.js';
+export { MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE } from './mremap.js';
 export { Errno, errnoName, NOT_MODELLED, SIGBUS, SIGSEGV, signalName, MmInvariantError } from './errno.js';
 export type { ErrnoName } from './errno.js';
 

@@ -83,6 +83,7 @@ import {
 } from './vma.js';
 import { handleMmFault, splitHugePmd } from './fault.js';
 import { freePgtables, zapVmaRange, ZAP_DROP_MARKER } from './zap.js';
+import { mremap } from './mremap.js';
 import { doMadvise, populateRange } from './madvise.js';
 import { forkMm } from './fork.js';
 import { changeProtection, clearSoftDirty, clearYoung, splitPartialHugePmd } from './mprotect.js';
@@ -302,7 +303,7 @@ export class Mm {
   }
 
   /** Top-down search for a free range of `len` bytes aligned to `align`, honouring a hint. */
-  private getUnmappedArea(hint: number, len: number, align: number): number {
+  getUnmappedArea(hint: number, len: number, align: number): number {
     const top = Math.min(MMAP_BASE_4LEVEL, this.geometry.taskSize);
     if (hint !== 0) {
       const start = Math.ceil(hint / align) * align;
@@ -338,8 +339,8 @@ export class Mm {
     }
   }
 
-  /** do_vmi_munmap: split, zap (dropping markers), free tables, remove VMAs. */
-  private unmapRegion(start: number, end: number): number {
+  /** do_vmi_munmap: split, zap (dropping markers), free tables, remove VMAs (mm-internal). */
+  unmapRegion(start: number, end: number): number {
     for (const vma of this.vmas.range(start, end)) {
       // hugetlb VMAs can only be split on huge-page boundaries.
       if (vma.isHugetlb && ((start > vma.start && !isPmdAligned(start)) || (end < vma.end && !isPmdAligned(end)))) {
@@ -358,6 +359,14 @@ export class Mm {
     freePgtables(this, victims[0]!.start, victims[victims.length - 1]!.end, prev?.end ?? 0, next?.start ?? 0);
     for (const vma of victims) if (vma.file !== null) this.kernel.releaseFileIfUnused(vma.file);
     return 0;
+  }
+
+  /* ----------------------------------------------------------- mremap */
+
+  /** mremap(2): returns the (new) address or -errno; see mremap.ts. */
+  mremap(addr: number, oldLength: number, newLength: number, flags: number, newAddr = 0): number {
+    if (this.exited) return -Errno.EINVAL;
+    return mremap(this, addr, oldLength, newLength, flags, newAddr);
   }
 
   /* --------------------------------------------------------- mprotect */

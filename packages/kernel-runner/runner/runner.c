@@ -284,7 +284,7 @@ static long long lookup_list(const struct name_val *t, const char *list, const c
 static const char *const known_ops[] = {
 	"mmap", "munmap", "mprotect", "madvise", "mlock", "munlock", "write", "read",
 	"uffd_open", "uffd_register", "uffd_unregister", "uffd_wp", "scan", "pagemap",
-	"clear_soft_dirty", NULL,
+	"clear_soft_dirty", "mremap", NULL,
 };
 
 static void parse_line(char *line, struct op *o)
@@ -672,6 +672,33 @@ static void op_range_syscall(const struct op *o)
 	print_faults();
 }
 
+/*
+ * mremap page=P pages=N new_pages=M flags=F [new_page=Q]: F is the
+ * MREMAP_* mask. The result's "page" is the new start relative to the arena,
+ * or null when the kernel placed it outside the arena.
+ */
+static void op_mremap(const struct op *o)
+{
+	uint64_t page, pages;
+	range_of(o, &page, &pages);
+	uint64_t new_pages = opt_u64(o, "new_pages", pages);
+	unsigned long flags = (unsigned long)opt_u64(o, "flags", 0);
+	void *new_addr = kv_get(o, "new_page") ? (void *)(arena + opt_u64(o, "new_page", 0) * PW_PAGE) : NULL;
+	fault_reset();
+	void *r = mremap(arena + page * PW_PAGE, pages * PW_PAGE, new_pages * PW_PAGE, (int)flags, new_addr);
+	if (r == MAP_FAILED) {
+		print_ret(-1, errno);
+	} else {
+		uint8_t *p = r;
+		printf(",\"ret\":0,\"page\":");
+		if (p >= arena && p < arena + arena_pages * PW_PAGE)
+			printf("%" PRIu64, (uint64_t)((uint64_t)(p - arena) / PW_PAGE));
+		else
+			printf("null");
+	}
+	print_faults();
+}
+
 static void op_access(const struct op *o, int is_write)
 {
 	uint64_t page, pages;
@@ -884,6 +911,8 @@ static void run_op(const struct op *o)
 		op_scan(o);
 	else if (strcmp(o->name, "pagemap") == 0)
 		op_pagemap(o);
+	else if (strcmp(o->name, "mremap") == 0)
+		op_mremap(o);
 	else
 		op_clear_soft_dirty();
 	printf("}\n");
@@ -988,7 +1017,8 @@ int main(int argc, char **argv)
 		static const char *const allowed[] = {"page", "pages", "prot", "map", "backing", "populate",
 						      "hugetlb", "advice", "byte", "features", "modes", "wp",
 						      "size", "flags", "start", "end", "vec_len", "vec_null",
-						      "max_pages", "inverted", "mask", "anyof", "return", NULL};
+						      "max_pages", "inverted", "mask", "anyof", "return",
+						      "new_pages", "new_page", NULL};
 		cur_line = o->line;
 		for (int k = 0; k < o->nkv; k++) {
 			int ok = 0;
@@ -1017,6 +1047,11 @@ int main(int argc, char **argv)
 			lookup_list(mode_names, kv_get(o, "modes"), "uffd mode");
 		if (kv_get(o, "byte") && opt_u64(o, "byte", 0) > 255)
 			die_input("byte out of range");
+		if (strcmp(o->name, "mremap") == 0) {
+			uint64_t np = opt_u64(o, "new_page", 0), nn = opt_u64(o, "new_pages", 1);
+			if (np > arena_pages || nn > arena_pages - np)
+				die_input("mremap: new range outside the arena");
+		}
 		for (int k = 0; k < o->nkv; k++) {
 			const char *key = o->kv[k].key;
 			if (strcmp(key, "prot") && strcmp(key, "map") && strcmp(key, "backing") && strcmp(key, "advice") &&

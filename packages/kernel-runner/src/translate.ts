@@ -5,7 +5,7 @@
  * the op index and field otherwise.
  */
 
-import { ADVICE_NAMES, CATEGORY_NAMES, DEVICE_OP_NAMES, PROT_NAMES, UFFD_FEATURE_NAMES, UFFD_MODE_NAMES } from '@pagewalk/scenario';
+import { ADVICE_NAMES, CATEGORY_NAMES, DEVICE_OP_NAMES, MREMAP_FLAG_NAMES, PROT_NAMES, UFFD_FEATURE_NAMES, UFFD_MODE_NAMES } from '@pagewalk/scenario';
 
 export const PAGE_SIZE = 4096;
 
@@ -202,6 +202,26 @@ export function translateScenario(scenario: unknown): Translation {
       line = `uffd_open features=${nameList(op, i, 'features', FEATURES)}`;
     } else if (name === 'clear_soft_dirty') {
       line = 'clear_soft_dirty';
+    } else if (name === 'mremap') {
+      const page = nonNegInt(op, i, 'page');
+      const pages = nonNegInt(op, i, 'pages');
+      const newPages = nonNegInt(op, i, 'new_pages');
+      if (page + pages > arenaPages) fail(i, 'pages', 'range outside the arena');
+      const flagNames = op.flags ?? [];
+      if (!Array.isArray(flagNames)) fail(i, 'flags', 'expected a list');
+      let flags = 0;
+      for (const flag of flagNames) {
+        const bit = (MREMAP_FLAG_NAMES as readonly unknown[]).indexOf(flag);
+        if (bit < 0) fail(i, 'flags', `unknown mremap flag ${JSON.stringify(flag)}`);
+        flags |= 1 << bit;
+      }
+      const parts = ['mremap', `page=${page}`, `pages=${pages}`, `new_pages=${newPages}`, `flags=${flags}`];
+      if (op.new_page !== undefined) {
+        const newPage = nonNegInt(op, i, 'new_page');
+        if (newPage + newPages > arenaPages) fail(i, 'new_pages', 'range outside the arena');
+        parts.push(`new_page=${newPage}`);
+      }
+      line = parts.join(' ');
     } else if (RANGE_OPS.has(name)) {
       const page = nonNegInt(op, i, 'page');
       const dfltPages = name === 'write' || name === 'read' ? 1 : undefined;

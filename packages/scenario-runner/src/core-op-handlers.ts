@@ -22,6 +22,9 @@ import {
   MAP_POPULATE,
   MAP_PRIVATE,
   MAP_SHARED,
+  MREMAP_DONTUNMAP,
+  MREMAP_FIXED,
+  MREMAP_MAYMOVE,
   PROT_EXEC,
   PROT_NONE,
   PROT_READ,
@@ -124,6 +127,16 @@ export const CORE_OP_HANDLERS: Partial<Record<OpName, ScenarioOpHandler>> = {
     return { op: 'read', ret: 0, bytes };
   }),
   clear_soft_dirty: handler<'clear_soft_dirty'>((_op, { mm }) => syscallResult('clear_soft_dirty', mm.clearRefs(CLEAR_REFS_SOFT_DIRTY))),
+  mremap: handler<'mremap'>((op, { mm, addressOf, pageOf, arenaPages }) => {
+    let flags = 0;
+    for (const name of op.flags) flags |= name === 'maymove' ? MREMAP_MAYMOVE : name === 'fixed' ? MREMAP_FIXED : MREMAP_DONTUNMAP;
+    const newAddr = op.new_page === undefined ? 0 : addressOf(op.new_page);
+    const result = mm.mremap(addressOf(op.page), rangeLength(op.pages), rangeLength(op.new_pages), flags, newAddr);
+    if (result < 0) return syscallResult('mremap', result);
+    // A new start outside the arena (the kernel chose it) has no page number there.
+    const page = pageOf(result);
+    return { op: 'mremap', ret: 0, page: page >= 0 && page < arenaPages ? page : null };
+  }),
 };
 
 /** Ops every simulator build runs (the rest come from feature adapters). */

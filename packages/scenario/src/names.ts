@@ -19,6 +19,7 @@ export const OP_NAMES = [
   'scan',
   'pagemap',
   'clear_soft_dirty',
+  'mremap',
   'dev_migrate',
   'dev_migrate_back',
   'dev_read',
@@ -145,6 +146,10 @@ export type DeviceSnapshotName = (typeof DEVICE_SNAPSHOT_NAMES)[number];
 
 export const SIGNAL_NAMES = ['SIGSEGV', 'SIGBUS'] as const;
 export type SignalName = (typeof SIGNAL_NAMES)[number];
+
+/** mremap flags (MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP), in bit order. */
+export const MREMAP_FLAG_NAMES = ['maymove', 'fixed', 'dontunmap'] as const;
+export type MremapFlagName = (typeof MREMAP_FLAG_NAMES)[number];
 
 export const THP_MODE_NAMES = ['always', 'madvise', 'never'] as const;
 export type ThpModeName = (typeof THP_MODE_NAMES)[number];

@@ -15,6 +15,7 @@ import {
   SCAN_FLAG_NAMES,
   SCAN_RAW_FIELD_NAMES,
   SIGNAL_NAMES,
+  MREMAP_FLAG_NAMES,
   SWAP_DEVICE_NAMES,
   MTHP_MODE_NAMES,
   MTHP_SIZE_NAMES,
@@ -221,6 +222,7 @@ const OP_FIELDS: Record<OpName, Record<string, FieldSpec>> = {
   },
   pagemap: RANGE,
   clear_soft_dirty: {},
+  mremap: { ...RANGE, new_pages: { required: true, read: (value, context, field) => readInteger(value, context.location, field, 0, context.arenaPages) }, flags: nameListField(MREMAP_FLAG_NAMES, 'mremap flag', false), new_page: { read: pageField.read } },
   dev_migrate: RANGE,
   dev_migrate_back: RANGE,
   dev_read: RANGE,
@@ -248,6 +250,10 @@ function parseOp(value: unknown, opIndex: number, file: string, arenaPages: numb
   }
   if ('page' in op && typeof op.page === 'number' && typeof op.pages === 'number' && op.page + op.pages > arenaPages) {
     fail(location, 'pages', `page ${op.page} + pages ${op.pages} goes past arena_pages ${arenaPages}`);
+  }
+  if (opName === 'mremap') {
+    const target = typeof op.new_page === 'number' ? op.new_page : 0;
+    if (target + (op.new_pages as number) > arenaPages) fail(location, 'new_pages', `new_page ${target} + new_pages ${op.new_pages as number} goes past arena_pages ${arenaPages}`);
   }
   if ('expect' in object) op.expect = readResult(object.expect, location, opName, 'expect', true);
   return op as unknown as ScenarioOp;
@@ -326,7 +332,7 @@ function readResult(value: unknown, location: Location, opName: OpName | undefin
         result.signal = readName(item, SIGNAL_NAMES, 'signal', location, at(key));
         break;
       case 'page':
-        result.page = readInteger(item, location, at(key), 0, Number.MAX_SAFE_INTEGER);
+        result.page = item === null && name === 'mremap' ? null : readInteger(item, location, at(key), 0, Number.MAX_SAFE_INTEGER);
         break;
       case 'bytes':
         result.bytes = readByteList(item, location, at(key));

@@ -14,6 +14,7 @@ import type {
   ScanFlagName,
   ScanRawFieldName,
   SignalName,
+  MremapFlagName,
   MthpModeName,
   MthpSizeName,
   SwapDeviceName,
@@ -146,6 +147,14 @@ export interface ScanOp extends OpCommon, PageRange {
 export interface PagemapOp extends OpCommon, PageRange {
   op: 'pagemap';
 }
+/** mremap(2) of [page, page + pages) to new_pages pages, moved to new_page with `fixed`. */
+export interface MremapOp extends OpCommon, PageRange {
+  op: 'mremap';
+  new_pages: number;
+  flags: MremapFlagName[];
+  new_page?: number;
+}
+
 export interface ClearSoftDirtyOp extends OpCommon {
   op: 'clear_soft_dirty';
 }
@@ -182,6 +191,7 @@ export type ScenarioOp =
   | ScanOp
   | PagemapOp
   | ClearSoftDirtyOp
+  | MremapOp
   | DevMigrateOp
   | DevMigrateBackOp
   | DevReadOp
@@ -212,6 +222,7 @@ export type ScenarioFileOp =
   | WithDefaults<ScanOp, 'flags' | 'category_mask' | 'category_anyof_mask' | 'category_inverted' | 'return_mask' | 'max_pages' | 'vec_len'>
   | PagemapOp
   | ClearSoftDirtyOp
+  | WithDefaults<MremapOp, 'flags'>
   | DevMigrateOp
   | DevMigrateBackOp
   | DevReadOp
@@ -251,7 +262,8 @@ export interface OpResult {
   ret?: number;
   errno?: string;
   signal?: SignalName;
-  page?: number;
+  /** The faulting page of a signal; for `mremap`, the new start (null: placed outside the arena). */
+  page?: number | null;
   bytes?: number[];
   uffd?: UffdFault[];
   walk_end?: number;
