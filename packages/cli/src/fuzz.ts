@@ -113,6 +113,15 @@ function opArbitrary(name: OpName, advice: readonly AdviceName[]): fc.Arbitrary<
       return withRange({ wp: fc.boolean() });
     case 'clear_soft_dirty':
       return fc.constant({ op: name });
+    case 'mremap':
+      return fc
+        .tuple(
+          range,
+          fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 1, max: 32 }) }, { weight: 1, arbitrary: fc.nat({ max: MAX_GENERATED_PAGES }) }),
+          fc.constantFrom<string[]>([], ['maymove'], ['maymove', 'fixed'], ['maymove', 'fixed'], ['maymove', 'dontunmap'], ['maymove', 'fixed', 'dontunmap'], ['fixed']),
+          fc.oneof({ weight: 3, arbitrary: fc.nat({ max: 127 }) }, { weight: 1, arbitrary: fc.constantFrom(512, 1024, 1536) }),
+        )
+        .map(([pageRange, newPages, flags, newPage]) => ({ op: name, ...pageRange, new_pages: newPages, flags, ...(flags.includes('fixed') || flags.includes('dontunmap') ? { new_page: newPage } : {}) }));
     case 'scan':
       return fc
         .tuple(
@@ -211,7 +220,11 @@ function clampRanges(ops: Record<string, unknown>[], arenaPages: number): Record
   return ops.map((op) => {
     if (typeof op.page !== 'number' || typeof op.pages !== 'number') return op;
     const page = op.page % arenaPages;
-    return { ...op, page, pages: Math.min(op.pages, arenaPages - page) };
+    const clamped = { ...op, page, pages: Math.min(op.pages, arenaPages - page) };
+    if (typeof op.new_pages !== 'number') return clamped;
+    // mremap: the target range must lie in the arena too.
+    const newPage = typeof op.new_page === 'number' ? op.new_page % arenaPages : 0;
+    return { ...clamped, ...(op.new_page === undefined ? {} : { new_page: newPage }), new_pages: Math.max(1, Math.min(op.new_pages, arenaPages - newPage)) };
   });
 }
 

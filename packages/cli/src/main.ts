@@ -162,7 +162,7 @@ const fuzzCommand: Command = async (parsed, context) => {
   const kernel = await requireKernel(context);
   const features = await context.features();
   const probe = createScenarioSession({ arena_pages: 1 }, { features });
-  const ops = (['mmap', 'munmap', 'mprotect', 'madvise', 'mlock', 'munlock', 'write', 'read', 'clear_soft_dirty', 'scan', 'pagemap', 'uffd_open', 'uffd_register', 'uffd_unregister', 'uffd_wp'] as OpName[]).filter(
+  const ops = (['mmap', 'munmap', 'mprotect', 'madvise', 'mlock', 'munlock', 'write', 'read', 'clear_soft_dirty', 'scan', 'pagemap', 'uffd_open', 'uffd_register', 'uffd_unregister', 'uffd_wp', 'mremap'] as OpName[]).filter(
     (name) => probe.supports(name),
   );
   // Guard advice without the guard feature is EINVAL by design (a kernel without it); fuzz it only when modelled.
