@@ -190,6 +190,7 @@ export class Mm {
   leafEntry(addr: number): number {
     const pmdSlot = this.pmdSlot(addr, false);
     if (pmdSlot < 0) return 0;
+    // eslint-disable-next-line no-restricted-syntax -- two reads, nothing allocates between them
     const entries = this.kernel.tables.entries;
     const pmd = entries[pmdSlot]!;
     if (!isTableEntry(pmd)) return pmd;

@@ -65,6 +65,7 @@ function walkPteEntries(
   const last = slot + count;
   for (; slot < last; slot++) {
     // Re-read: a callback may have allocated tables, which replaces the pool's array.
+    // eslint-disable-next-line no-restricted-syntax -- re-read for every entry; used only up to the callback
     const entries = pool.entries;
     walk.entries = entries;
     walk.slot = slot;
@@ -89,6 +90,7 @@ function walkPteInstall(pool: TablePool, slot: number, count: number, addr: numb
   const pteEntry = ops.pteEntry;
   const last = slot + count;
   while (slot < last) {
+    // eslint-disable-next-line no-restricted-syntax -- re-read for every entry; installPteBatch must not allocate (documented), installPte's result is stored through the pool
     const entries = pool.entries;
     walk.entries = entries;
     walk.slot = slot;
@@ -152,6 +154,7 @@ function walkPmdRange(pmdTable: number, addr: number, end: number, walk: Walk): 
       // it), or, without a pteHole, nothing to do but find the run's end.
       if (ops.pteHole === undefined) {
         // Counted in slots (integers), the addresses computed once at the end.
+        // eslint-disable-next-line no-restricted-syntax -- a scan for none entries, no call in it
         const entries = pool.entries;
         const lastSlot = slot + Math.ceil((end - next) / PMD_SIZE);
         let run = slot;
@@ -218,6 +221,7 @@ function walkPudRange(pudTable: number, addr: number, end: number, walk: Walk): 
     if (!hasInstall && pool.entries[slot] === 0) {
       if (ops.pteHole === undefined) {
         // Counted in slots (integers), the addresses computed once at the end.
+        // eslint-disable-next-line no-restricted-syntax -- a scan for none entries, no call in it
         const entries = pool.entries;
         const lastSlot = slot + Math.ceil((end - next) / PUD_SIZE);
         let run = slot;

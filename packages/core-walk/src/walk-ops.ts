@@ -154,5 +154,7 @@ export const WALK_OP_NAMES: Record<keyof MmWalkOpsUnsafe<unknown>, true> = {
 
 /** Writes the entry the current callback was given (through its "pointer"). */
 export function setEntry<S>(walk: MmWalk<S>, value: number): void {
-  walk.entries[walk.slot] = value >>> 0;
+  // Through the pool, not walk.entries: a callback that allocated tables
+  // (a fault, a split) has replaced the pool's array since it was handed out.
+  walk.mm.kernel.tables.entries[walk.slot] = value >>> 0;
 }

@@ -176,6 +176,7 @@ function freeLevel(mm: Mm, start: number, end: number, floor: number, ceiling: n
 }
 
 function tableEmpty(mm: Mm, id: number): boolean {
+  // eslint-disable-next-line no-restricted-syntax -- a read-only scan, no call in it
   const entries = mm.kernel.tables.entries;
   const base = id * PTRS_PER_TABLE;
   for (let i = 0; i < PTRS_PER_TABLE; i++) if (entries[base + i] !== 0) return false;
@@ -184,6 +185,7 @@ function tableEmpty(mm: Mm, id: number): boolean {
 
 /** Table being freed must be empty of mappings; anything left is a bug in the zap. */
 function clearPteTable(mm: Mm, id: number): void {
+  // eslint-disable-next-line no-restricted-syntax -- a read-only scan, no allocation in it
   const entries = mm.kernel.tables.entries;
   const base = id * PTRS_PER_TABLE;
   for (let i = 0; i < PTRS_PER_TABLE; i++) {
