@@ -1,0 +1,46 @@
+/**
+ * Issue 19: reproductions of the adversarial run that reached the core
+ * (internal assertions out of madvise, the zero-page invariant,
+ * MAP_SHARED_VALIDATE), each pinned to Linux's result.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  AccessKind,
+  Errno,
+  MADV_COLD,
+  MADV_FREE,
+  MADV_PAGEOUT,
+  MAP_ANONYMOUS,
+  MAP_FIXED_NOREPLACE,
+  MAP_PRIVATE,
+  PAGE_SIZE,
+  PROT_READ,
+  PROT_WRITE,
+  checkInvariants,
+  createKernel,
+  ptePfn,
+} from './index.js';
+import { TEST_ARENA_BASE as BASE } from './testing.js';
+
+const RW = PROT_READ | PROT_WRITE;
+const ANON = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
+
+describe('MADV_COLD / MADV_PAGEOUT on a THP the parent PTE-maps and the child PMD-maps', () => {
+  for (const [name, advice] of [['MADV_PAGEOUT', MADV_PAGEOUT], ['MADV_COLD', MADV_COLD], ['MADV_FREE', MADV_FREE]] as const) {
+    it(`${name} returns 0 and leaves the shared folio whole (folio_maybe_mapped_shared)`, () => {
+      const k = createKernel({ profile: { thp: 'always' } });
+      const mm = k.createMm();
+      const B = BASE + (2 << 20);
+      expect(mm.mmap(B, 2 << 20, RW, ANON)).toBe(B);
+      expect(mm.access(B, AccessKind.Write, 1)).toBe(0);
+      const child = mm.fork();
+      expect(mm.munmap(B + 508 * PAGE_SIZE, 4 * PAGE_SIZE)).toBe(0);
+      const before = mm.leafEntry(B + 315 * PAGE_SIZE);
+      expect(mm.madvise(B + 315 * PAGE_SIZE, 100 * PAGE_SIZE, advice)).toBe(0);
+      expect(checkInvariants(k)).toEqual([]);
+      // Not split, not reclaimed: the page still maps the same frame, and the child still reads the data.
+      expect(ptePfn(mm.leafEntry(B + 315 * PAGE_SIZE))).toBe(ptePfn(before));
+      expect(child.access(B, AccessKind.Read)).toBe(1);
+    });
+  }
+});
