@@ -16,8 +16,12 @@ import {
   PAGE_SIZE,
   PROT_READ,
   PROT_WRITE,
+  PTE_PRESENT,
+  PTE_SPECIAL,
+  PTE_WRITE,
   checkInvariants,
   createKernel,
+  mkPte,
   ptePfn,
 } from './index.js';
 import { TEST_ARENA_BASE as BASE } from './testing.js';
@@ -43,4 +47,29 @@ describe('MADV_COLD / MADV_PAGEOUT on a THP the parent PTE-maps and the child PM
       expect(child.access(B, AccessKind.Read)).toBe(1);
     });
   }
+});
+
+describe('checkInvariants and the zero page', () => {
+  function zeroMapped(): { k: ReturnType<typeof createKernel>; slot: number } {
+    const k = createKernel();
+    const mm = k.createMm();
+    mm.mmap(BASE, 4 * PAGE_SIZE, RW, ANON);
+    mm.access(BASE, AccessKind.Read);
+    const slot = mm.pteSlot(BASE, false);
+    expect(k.tables.entries[slot]! & PTE_SPECIAL).toBe(PTE_SPECIAL);
+    expect(checkInvariants(k)).toEqual([]);
+    return { k, slot };
+  }
+
+  it('flags a writable PTE to the zero page', () => {
+    const { k, slot } = zeroMapped();
+    k.tables.entries[slot] = (k.tables.entries[slot]! | PTE_WRITE) >>> 0;
+    expect(checkInvariants(k).join('\n')).toMatch(/writable PTE maps the zero page/);
+  });
+
+  it('flags a non-special PTE to the zero page', () => {
+    const { k, slot } = zeroMapped();
+    k.tables.entries[slot] = mkPte(k.frames.zeroPfn, PTE_PRESENT);
+    expect(checkInvariants(k).join('\n')).toMatch(/non-special PTE maps the zero page/);
+  });
 });
