@@ -49,6 +49,7 @@ import {
   MAP_PRIVATE,
   MAP_SHARED,
   MAP_SHARED_VALIDATE,
+  MAP_SHARED_VALIDATE_OK,
   MAP_TYPE,
   MLOCK_ONFAULT,
   PROT_EXEC,
@@ -265,6 +266,12 @@ export class Mm {
       const found = this.getUnmappedArea(addr, len, unit);
       if (found < 0) return found;
       addr = found;
+    }
+    if (type === MAP_SHARED_VALIDATE) {
+      // Anonymous memory knows only MAP_SHARED and MAP_PRIVATE; a file
+      // refuses every flag it does not know (0x03 is a validated request).
+      if (anonymous) return -Errno.EINVAL;
+      if ((flags & ~MAP_SHARED_VALIDATE_OK) !== 0) return -Errno.EOPNOTSUPP;
     }
     let vmFlags = Mm.protToVmFlags(prot) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
     if (shared) vmFlags |= VM_SHARED | VM_MAYSHARE;

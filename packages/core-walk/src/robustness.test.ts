@@ -12,7 +12,11 @@ import {
   MADV_PAGEOUT,
   MAP_ANONYMOUS,
   MAP_FIXED_NOREPLACE,
+  MAP_POPULATE,
   MAP_PRIVATE,
+  MAP_SHARED,
+  MAP_SHARED_VALIDATE,
+  MAP_SYNC,
   PAGE_SIZE,
   PROT_READ,
   PROT_WRITE,
@@ -71,5 +75,30 @@ describe('checkInvariants and the zero page', () => {
     const { k, slot } = zeroMapped();
     k.tables.entries[slot] = mkPte(k.frames.zeroPfn, PTE_PRESENT);
     expect(checkInvariants(k).join('\n')).toMatch(/non-special PTE maps the zero page/);
+  });
+});
+
+describe('MAP_SHARED_VALIDATE (Linux 6.18)', () => {
+  it('anonymous memory: EINVAL', () => {
+    const mm = createKernel().createMm();
+    expect(mm.mmap(BASE, PAGE_SIZE, RW, MAP_SHARED_VALIDATE | MAP_ANONYMOUS)).toBe(-Errno.EINVAL);
+    expect(mm.mmap(BASE, PAGE_SIZE, RW, MAP_SHARED_VALIDATE | MAP_ANONYMOUS | MAP_POPULATE)).toBe(-Errno.EINVAL);
+  });
+
+  it('a file: maps with known flags, EOPNOTSUPP for one it does not know; MAP_SHARED ignores it', () => {
+    const k = createKernel();
+    const mm = k.createMm();
+    const file = k.memfdCreate('f', 8 * PAGE_SIZE);
+    if (typeof file === 'number') throw new Error('memfd');
+    const at = mm.mmap(0, 8 * PAGE_SIZE, RW, MAP_SHARED_VALIDATE | MAP_POPULATE, file);
+    expect(at).toBeGreaterThan(0);
+    expect(mm.mmap(0, 8 * PAGE_SIZE, RW, MAP_SHARED_VALIDATE | MAP_SYNC, file)).toBe(-Errno.EOPNOTSUPP);
+    expect(mm.mmap(BASE, 8 * PAGE_SIZE, RW, MAP_SHARED_VALIDATE | MAP_FIXED_NOREPLACE, file)).toBe(-Errno.EOPNOTSUPP);
+    expect(mm.mmap(0, 8 * PAGE_SIZE, RW, MAP_SHARED_VALIDATE | 0x200000, file)).toBe(-Errno.EOPNOTSUPP);
+    expect(mm.mmap(0, 8 * PAGE_SIZE, RW, MAP_SHARED_VALIDATE | 0x80000000, file)).toBe(-Errno.EOPNOTSUPP);
+    // EEXIST is checked first.
+    expect(mm.mmap(at, 8 * PAGE_SIZE, RW, MAP_SHARED_VALIDATE | MAP_FIXED_NOREPLACE, file)).toBe(-Errno.EEXIST);
+    expect(mm.mmap(0, 8 * PAGE_SIZE, RW, MAP_SHARED | MAP_SYNC | 0x200000, file)).toBeGreaterThan(0);
+    expect(checkInvariants(k)).toEqual([]);
   });
 });
