@@ -50,7 +50,6 @@ import {
   pteSpecial,
   pteWrite,
   swpOffset,
-  walkPageRange,
   type Kernel,
   type MmWalk,
   type MmWalkOps,
@@ -59,10 +58,12 @@ import {
   type Pte,
   type Vma,
 } from '@pagewalk/core-walk';
-import { accountPteMap, forEachEntry, splitHugePmd } from '@pagewalk/core-walk/mm-internal';
+import { claimMmInternal } from '@pagewalk/core-walk/mm-internal';
 import { hmmRegistryOf } from './device-pagemap.js';
 import { MIGRATE_PFN_MIGRATE, MIGRATE_PFN_WRITE, MigrateVmaSelect, migratePfn, migratePfnToPfn } from './migrate-pfn.js';
 import { MigrationEntries, installMigrationEntry, removeMigrationPtes, tryToMigrate } from './rmap.js';
+
+const { accountPteMap, forEachEntry, splitHugePmd, walkPageRangeMm } = claimMmInternal();
 
 /** What a migration batch shares between its steps (struct migrate_vma minus the VMA part). */
 export interface MigrationBatch {
@@ -371,8 +372,9 @@ export function migrateVmaSetup(migrate: MigrateVma): number {
   migrate.src.fill(0, 0, nrPages);
   migrate.cpages = 0;
   migrate.npages = 0;
-  const err = walkPageRange(migrate.mm, migrate.start, migrate.end, migrateCollectWalkOps, migrate);
-  if (err < 0) throw new Error(`migrate_vma collect walk failed: ${err}`);
+  // mm-internal walk: the collect callbacks install migration entries at walk.slot.
+  const err = walkPageRangeMm(migrate.mm, migrate.start, migrate.end, migrateCollectWalkOps, migrate);
+  if (err < 0) return err;
   migrate.end = migrate.start + migrate.npages * PAGE_SIZE;
   if (migrate.cpages > 0) migrate.cpages = migrateDeviceUnmap(migrate);
   return 0;
