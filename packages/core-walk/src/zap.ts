@@ -21,6 +21,7 @@ import {
   swpOffset,
 } from './swapops.js';
 import { VM_UFFD_WP, type Vma } from './vma.js';
+import { MmInvariantError } from './errno.js';
 
 /** munmap / exit: PTE markers go too. */
 export const ZAP_DROP_MARKER = 1;
@@ -190,6 +191,6 @@ function clearPteTable(mm: Mm, id: number): void {
   const base = id * PTRS_PER_TABLE;
   for (let i = 0; i < PTRS_PER_TABLE; i++) {
     const e = entries[base + i]!;
-    if (e !== 0 && !isPteMarker(e)) throw new Error(`freeing a page table that still maps entry ${e.toString(16)}`);
+    if (e !== 0 && !isPteMarker(e)) throw new MmInvariantError(`freeing a page table that still maps entry ${e.toString(16)}`);
   }
 }

@@ -20,6 +20,7 @@
  */
 import {
   Errno,
+  MmInvariantError,
   PAGE_SIZE,
   PG_ANON,
   PG_ANON_EXCLUSIVE,
@@ -425,7 +426,7 @@ function migratePages(batch: MigrationBatch, migrate: MigrateVma | null): void {
     }
     if (page === 0) {
       if ((src[i]! & MIGRATE_PFN_MIGRATE) === 0) continue;
-      if (migrate === null) throw new Error('migrate_device_pages: a hole without a VMA');
+      if (migrate === null) throw new MmInvariantError('migrate_device_pages: a hole without a VMA');
       insertPage(migrate, migrate.start + i * PAGE_SIZE, newPage, i);
       continue;
     }
@@ -489,7 +490,7 @@ function finalize(batch: MigrationBatch): void {
       frames.put(target);
     }
   }
-  if (batch.entries.size !== 0) throw new Error('migrate finalize left migration entries behind');
+  if (batch.entries.size !== 0) throw new MmInvariantError('migrate finalize left migration entries behind');
 }
 
 /** migrate_vma_finalize(). */
