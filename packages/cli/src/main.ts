@@ -3,7 +3,7 @@
 // one line too, marked "(internal error)", with exit status 2.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ADVICE_NAMES, DEVICE_OP_NAMES, ScenarioError, canonicalResults, skipReason, type OpName, type Scenario } from '@pagewalk/scenario';
+import { ADVICE_NAMES, DEVICE_OP_NAMES, ScenarioError, canonicalResult, skipReason, type OpName, type Scenario } from '@pagewalk/scenario';
 import { ADVICE_VALUES, createScenarioSession, runScenario, type ScenarioFeature } from '@pagewalk/scenario-runner';
 import { CliError, UsageError } from './cli-error.js';
 import { checkScenario, formatDifference, type SimulateScenario } from './conformance.js';
@@ -66,13 +66,42 @@ async function requireKernel(context: CommandContext): Promise<KernelExecutor> {
   return kernel;
 }
 
+/** Output is written in pieces of about this many characters. */
+const RUN_OUTPUT_CHUNK = 1 << 16;
+
+/**
+ * Writes `{"name":…,"results":[…]}` for one scenario while its ops run:
+ * each result is serialised as soon as its op returns and then dropped, so
+ * memory does not grow with the number of ops (the line is the same JSON
+ * as one JSON.stringify of the whole result list).
+ */
+function streamScenarioResults(scenario: Scenario, features: readonly ScenarioFeature[], io: CliIo): void {
+  const session = createScenarioSession(scenario, { features });
+  let pending = `{"name":${JSON.stringify(scenario.name)},"results":[`;
+  let first = true;
+  for (const op of scenario.ops) {
+    const result = canonicalResult(session.execute(op));
+    pending += (first ? '' : ',') + JSON.stringify(result);
+    first = false;
+    if (pending.length >= RUN_OUTPUT_CHUNK) {
+      io.stdout(pending);
+      pending = '';
+    }
+  }
+  io.stdout(`${pending}]}\n`);
+}
+
 const runCommand: Command = async (parsed, context) => {
-  const files = readScenarioFiles(requireFiles(parsed, 'run', 'scenario file'), { allowDirectories: false });
-  const simulate = simulatorFor(await context.features());
+  const paths = requireFiles(parsed, 'run', 'scenario file');
+  // Features first: read after a scenario from a pipe or FIFO, the feature
+  // packages' dynamic import resolved tsyringe through unresolved symlinks
+  // and failed ("Cannot find module 'tslib'"); loaded before, it does not.
+  const features = await context.features();
+  const files = readScenarioFiles(paths, { allowDirectories: false });
   for (const { scenario } of files) {
     const reason = skipReason(scenario);
-    const line = reason === null ? { name: scenario.name, results: canonicalResults(simulate(scenario)) } : { name: scenario.name, skipped: reason };
-    context.io.stdout(`${JSON.stringify(line)}\n`);
+    if (reason === null) streamScenarioResults(scenario, features, context.io);
+    else context.io.stdout(`${JSON.stringify({ name: scenario.name, skipped: reason })}\n`);
   }
   return 0;
 };
