@@ -21,6 +21,12 @@ export interface CliIo {
   stderr(text: string): void;
   /** Whether stdout is a terminal (progress bars instead of progress lines). */
   isTty: boolean;
+  /**
+   * Resolves once what stdout has buffered is written out (a pipe whose
+   * reader is slower than the simulator); `run` waits for it between
+   * pieces, so its memory stays bounded. Optional: absent means no buffer.
+   */
+  drain?(): Promise<void>;
 }
 
 /** What main() runs against; tests inject fakes. */
@@ -35,6 +41,20 @@ export const processIo: CliIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   isTty: process.stdout.isTTY === true,
+  drain: () =>
+    process.stdout.writableNeedDrain
+      ? new Promise<void>((resolve) => {
+          const done = () => {
+            process.stdout.off('drain', done);
+            process.stdout.off('error', done);
+            process.stdout.off('close', done);
+            resolve();
+          };
+          process.stdout.on('drain', done);
+          process.stdout.on('error', done);
+          process.stdout.on('close', done);
+        })
+      : Promise.resolve(),
 };
 
 interface CommandContext {
@@ -71,11 +91,12 @@ const RUN_OUTPUT_CHUNK = 1 << 16;
 
 /**
  * Writes `{"name":…,"results":[…]}` for one scenario while its ops run:
- * each result is serialised as soon as its op returns and then dropped, so
- * memory does not grow with the number of ops (the line is the same JSON
- * as one JSON.stringify of the whole result list).
+ * each result is serialised as soon as its op returns and then dropped,
+ * and every 64 KiB written waits for stdout to drain, so memory does not
+ * grow with the number of ops (the line is the same JSON as one
+ * JSON.stringify of the whole result list).
  */
-function streamScenarioResults(scenario: Scenario, features: readonly ScenarioFeature[], io: CliIo): void {
+async function streamScenarioResults(scenario: Scenario, features: readonly ScenarioFeature[], io: CliIo): Promise<void> {
   const session = createScenarioSession(scenario, { features });
   let pending = `{"name":${JSON.stringify(scenario.name)},"results":[`;
   let first = true;
@@ -86,9 +107,12 @@ function streamScenarioResults(scenario: Scenario, features: readonly ScenarioFe
     if (pending.length >= RUN_OUTPUT_CHUNK) {
       io.stdout(pending);
       pending = '';
+      // Let a slow reader catch up: what stdout buffers stays bounded.
+      if (io.drain !== undefined) await io.drain();
     }
   }
   io.stdout(`${pending}]}\n`);
+  if (io.drain !== undefined) await io.drain();
 }
 
 const runCommand: Command = async (parsed, context) => {
@@ -100,7 +124,7 @@ const runCommand: Command = async (parsed, context) => {
   const files = readScenarioFiles(paths, { allowDirectories: false });
   for (const { scenario } of files) {
     const reason = skipReason(scenario);
-    if (reason === null) streamScenarioResults(scenario, features, context.io);
+    if (reason === null) await streamScenarioResults(scenario, features, context.io);
     else context.io.stdout(`${JSON.stringify({ name: scenario.name, skipped: reason })}\n`);
   }
   return 0;

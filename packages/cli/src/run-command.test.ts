@@ -104,9 +104,12 @@ describe('issue 19: hostile inputs to pagewalk run', () => {
     for (let i = 0; i < 2000; i++) ops.push({ op: 'read', page: 0, pages: 64 });
     const directory = writeFiles({ 'many.json': { name: 'many', arena_pages: 64, ops } });
     const pieces: string[] = [];
-    const status = await cli.main(['run', join(directory, 'many.json')], { stdout: (t) => void pieces.push(t), stderr: () => {}, isTty: false }, { features: [] });
+    let drains = 0;
+    const io = { stdout: (t: string) => void pieces.push(t), stderr: () => {}, isTty: false, drain: async () => void drains++ };
+    const status = await cli.main(['run', join(directory, 'many.json')], io, { features: [] });
     expect(status).toBe(0);
     expect(pieces.length).toBeGreaterThan(3); // written while running, not once at the end
+    expect(drains).toBe(pieces.length); // and it waited for stdout after every piece
     const line = JSON.parse(pieces.join(''));
     expect(line.results).toHaveLength(2002);
     expect(line.results[2001]).toEqual({ op: 'read', ret: 0, bytes: new Array(64).fill(3) });
