@@ -51,6 +51,18 @@ describe('lint fence', () => {
     expect(await fenced('packages/uffd-wp/src/x.ts')).toEqual([]);
   });
 
+  it('rejects keeping a pool view in a name (issue 19: uffd-wp wrote into a discarded table array)', async () => {
+    const lint = async (code: string) => {
+      const [result] = await eslint.lintText(code, { filePath: join(REPO_ROOT, 'packages/uffd-wp/src/x.ts') });
+      return result!.messages.filter((m) => m.ruleId === 'no-restricted-syntax').length;
+    };
+    expect(await lint('export function f(mm: any) { const entries = mm.kernel.tables.entries; return entries[0]; }\n')).toBe(1);
+    expect(await lint('export function f(k: any) { const { refcount } = k.frames; return refcount[0]; }\n')).toBe(1);
+    expect(await lint('export function f(frames: any) { const flags = frames.flags; return flags[0]; }\n')).toBe(1);
+    expect(await lint('export function f(mm: any) { let e; e = mm.kernel.tables.entries; return e[0]; }\n')).toBe(1);
+    expect(await lint('export function f(mm: any, slot: number) { return mm.kernel.tables.entries[slot]; }\n')).toBe(0);
+  });
+
   it('the fence and this test agree on the allowlist', async () => {
     const config = (await import(join(REPO_ROOT, 'eslint.config.js'))) as { MM_INTERNAL_PACKAGES: string[] };
     expect([...config.MM_INTERNAL_PACKAGES].sort()).toEqual(ALLOWED);
