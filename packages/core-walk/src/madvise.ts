@@ -104,7 +104,7 @@ export function doMadvise(mm: Mm, start: number, lengthIn: number, advice: numbe
   if (end >= 2 ** 64) return -Errno.EINVAL;
   if (len === 0) return 0;
   if (advice === MADV_POPULATE_READ || advice === MADV_POPULATE_WRITE) {
-    mm.lock.readLock();
+    if (!mm.lock.tryReadLock()) return -Errno.EDEADLK;
     try {
       return madvisePopulate(mm, start, end, advice === MADV_POPULATE_WRITE);
     } finally {
@@ -112,8 +112,8 @@ export function doMadvise(mm: Mm, start: number, lengthIn: number, advice: numbe
     }
   }
   const writeLocked = advice === MADV_HUGEPAGE || advice === MADV_NOHUGEPAGE || advice === MADV_DONTFORK || advice === MADV_DOFORK || advice === MADV_WIPEONFORK || advice === MADV_KEEPONFORK || advice === MADV_NORMAL || advice === MADV_RANDOM || advice === MADV_SEQUENTIAL || advice === MADV_DONTDUMP || advice === MADV_DODUMP;
-  if (writeLocked) mm.lock.writeLock();
-  else mm.lock.readLock();
+  // Called from inside a walk or fault on this mm: the kernel would deadlock.
+  if (!(writeLocked ? mm.lock.tryWriteLock() : mm.lock.tryReadLock())) return -Errno.EDEADLK;
   try {
     const visit = (vma: Vma, from: number, to: number): number =>
       feature !== undefined ? feature.applyToVma(mm, vma, from, to) : madviseVma(mm, vma, from, to, advice);

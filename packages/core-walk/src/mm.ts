@@ -241,6 +241,8 @@ export class Mm {
     if (this.exited) return -Errno.EINVAL;
     if (!this.checkRange(addr, length) || !Number.isSafeInteger(offset) || !Number.isSafeInteger(prot) || !Number.isSafeInteger(flags)) return -Errno.EINVAL;
     if (offset < 0 || offset % PAGE_SIZE !== 0) return -Errno.EINVAL;
+    // Called from inside a walk or fault on this mm (the lock is held): the kernel would deadlock.
+    if (this.lock.held) return -Errno.EDEADLK;
     if (length === 0) return -Errno.EINVAL;
     if ((prot & ~PROT_VALID) !== 0) return -Errno.EINVAL;
     const type = flags & MAP_TYPE;
@@ -338,7 +340,7 @@ export class Mm {
     if (!isPageAligned(addr)) return -Errno.EINVAL;
     const len = pageAlignUp(length);
     if (len === 0 || addr + len > this.geometry.taskSize) return -Errno.EINVAL;
-    this.lock.writeLock();
+    if (!this.lock.tryWriteLock()) return -Errno.EDEADLK;
     try {
       return this.unmapRegion(addr, addr + len);
     } finally {
@@ -380,7 +382,7 @@ export class Mm {
     if (len === 0) return 0;
     const end = addr + len;
     if (end > this.geometry.taskSize) return -Errno.ENOMEM;
-    this.lock.writeLock();
+    if (!this.lock.tryWriteLock()) return -Errno.EDEADLK;
     try {
       const first = this.vmas.find(addr);
       if (first === null || first.start >= end) return -Errno.ENOMEM;
@@ -468,7 +470,7 @@ export class Mm {
   }
 
   private applyVmaLockFlags(start: number, end: number, lockFlags: number): number {
-    this.lock.writeLock();
+    if (!this.lock.tryWriteLock()) return -Errno.EDEADLK;
     try {
       const first = this.vmas.find(start);
       if (first === null || first.start > start) return -Errno.ENOMEM;
@@ -503,7 +505,7 @@ export class Mm {
   mmPopulate(addr: number, len: number, ignoreErrors: boolean): number {
     const end = addr + len;
     let cursor = addr;
-    this.lock.readLock();
+    if (!this.lock.tryReadLock()) return -Errno.EDEADLK;
     try {
       while (cursor < end) {
         const vma = this.vmas.findIntersection(cursor, end);
@@ -607,7 +609,7 @@ export class Mm {
     if (this.exited) return -Errno.ESRCH;
     if (!Number.isSafeInteger(value) || value < CLEAR_REFS_ALL || value > CLEAR_REFS_MM_HIWATER_RSS) return -Errno.EINVAL;
     if (value === CLEAR_REFS_MM_HIWATER_RSS) return 0;
-    this.lock.writeLock();
+    if (!this.lock.tryWriteLock()) return -Errno.EDEADLK;
     try {
       if (value === CLEAR_REFS_SOFT_DIRTY) {
         if (this.kernel.profile.softDirty) clearSoftDirty(this);

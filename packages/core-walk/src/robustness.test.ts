@@ -9,6 +9,7 @@ import {
   Errno,
   MADV_COLD,
   MADV_FREE,
+  MADV_HUGEPAGE,
   MADV_PAGEOUT,
   MAP_ANONYMOUS,
   MAP_FIXED_NOREPLACE,
@@ -23,9 +24,11 @@ import {
   PTE_PRESENT,
   PTE_SPECIAL,
   PTE_WRITE,
+  WalkLock,
   checkInvariants,
   createKernel,
   mkPte,
+  walkPageRange,
   ptePfn,
 } from './index.js';
 import { TEST_ARENA_BASE as BASE } from './testing.js';
@@ -100,5 +103,34 @@ describe('MAP_SHARED_VALIDATE (Linux 6.18)', () => {
     expect(mm.mmap(at, 8 * PAGE_SIZE, RW, MAP_SHARED_VALIDATE | MAP_FIXED_NOREPLACE, file)).toBe(-Errno.EEXIST);
     expect(mm.mmap(0, 8 * PAGE_SIZE, RW, MAP_SHARED | MAP_SYNC | 0x200000, file)).toBeGreaterThan(0);
     expect(checkInvariants(k)).toEqual([]);
+  });
+});
+
+describe('a system call from inside a walk on the same mm', () => {
+  it('returns -EDEADLK (where the kernel would deadlock) instead of throwing a lock error', () => {
+    const k = createKernel();
+    const mm = k.createMm();
+    expect(mm.mmap(BASE, 8 * PAGE_SIZE, RW, ANON)).toBe(BASE);
+    expect(mm.access(BASE, AccessKind.Write, 1)).toBe(0);
+    const seen: number[] = [];
+    const ops = {
+      pteEntry: (entry: number) => {
+        if (entry === 0) return 0;
+        seen.push(
+          mm.munmap(BASE, PAGE_SIZE),
+          mm.mprotect(BASE, PAGE_SIZE, PROT_READ),
+          mm.mmap(BASE + 16 * PAGE_SIZE, PAGE_SIZE, RW, ANON),
+          mm.madvise(BASE, PAGE_SIZE, MADV_HUGEPAGE),
+          mm.mlock(BASE, PAGE_SIZE),
+          mm.clearRefs(1),
+        );
+        return 1;
+      },
+      walkLock: WalkLock.Write,
+    };
+    expect(walkPageRange(mm, BASE, BASE + 8 * PAGE_SIZE, ops)).toBe(1);
+    expect(seen).toEqual(new Array(6).fill(-Errno.EDEADLK));
+    expect(checkInvariants(k)).toEqual([]);
+    expect(mm.munmap(BASE, PAGE_SIZE)).toBe(0);
   });
 });
