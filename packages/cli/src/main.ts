@@ -138,7 +138,9 @@ const demoCommand: Command = async (parsed, context) => {
 };
 
 const conformCommand: Command = async (parsed, context) => {
-  const files = readScenarioFiles(requireFiles(parsed, 'conform', 'scenario file or directory'), { allowDirectories: true });
+  const paths = requireFiles(parsed, 'conform', 'scenario file or directory');
+  await context.features(); // before reading: see runCommand
+  const files = readScenarioFiles(paths, { allowDirectories: true });
   if (files.length === 0) throw new CliError(`no scenario files found under ${parsed.positionals.join(' ')}`);
   const needsKernel = files.some(({ scenario }) => skipReason(scenario) === null && !scenario.ops.some((op) => (DEVICE_OP_NAMES as readonly string[]).includes(op.op)));
   const kernel = needsKernel ? await requireKernel(context) : await context.kernel();
