@@ -3,7 +3,7 @@
 // one line too, marked "(internal error)", with exit status 2.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ADVICE_NAMES, DEVICE_OP_NAMES, ScenarioError, canonicalResults, skipReason, type OpName, type Scenario } from '@pagewalk/scenario';
+import { ADVICE_NAMES, DEVICE_OP_NAMES, ScenarioError, canonicalResult, skipReason, type OpName, type Scenario } from '@pagewalk/scenario';
 import { ADVICE_VALUES, createScenarioSession, runScenario, simulatorSkipReason, type ScenarioFeature } from '@pagewalk/scenario-runner';
 import { CliError, UsageError } from './cli-error.js';
 import { checkScenario, formatDifference, type SimulateScenario } from './conformance.js';
@@ -26,6 +26,12 @@ export interface CliIo {
   stderr(text: string): void;
   /** Whether stdout is a terminal (progress bars instead of progress lines). */
   isTty: boolean;
+  /**
+   * Resolves once what stdout has buffered is written out (a pipe whose
+   * reader is slower than the simulator); `run` waits for it between
+   * pieces, so its memory stays bounded. Optional: absent means no buffer.
+   */
+  drain?(): Promise<void>;
 }
 
 /** What main() runs against; tests inject fakes. */
@@ -40,6 +46,20 @@ export const processIo: CliIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   isTty: process.stdout.isTTY === true,
+  drain: () =>
+    process.stdout.writableNeedDrain
+      ? new Promise<void>((resolve) => {
+          const done = () => {
+            process.stdout.off('drain', done);
+            process.stdout.off('error', done);
+            process.stdout.off('close', done);
+            resolve();
+          };
+          process.stdout.on('drain', done);
+          process.stdout.on('error', done);
+          process.stdout.on('close', done);
+        })
+      : Promise.resolve(),
 };
 
 interface CommandContext {
@@ -78,16 +98,49 @@ function unknownKeySkips(skipped: readonly string[], parsed: ParsedArguments, io
   return 1;
 }
 
+/** Output is written in pieces of about this many characters. */
+const RUN_OUTPUT_CHUNK = 1 << 16;
+
+/**
+ * Writes `{"name":…,"results":[…]}` for one scenario while its ops run:
+ * each result is serialised as soon as its op returns and then dropped,
+ * and every 64 KiB written waits for stdout to drain, so memory does not
+ * grow with the number of ops (the line is the same JSON as one
+ * JSON.stringify of the whole result list).
+ */
+async function streamScenarioResults(scenario: Scenario, features: readonly ScenarioFeature[], io: CliIo): Promise<void> {
+  const session = createScenarioSession(scenario, { features });
+  let pending = `{"name":${JSON.stringify(scenario.name)},"results":[`;
+  let first = true;
+  for (const op of scenario.ops) {
+    const result = canonicalResult(session.execute(op));
+    pending += (first ? '' : ',') + JSON.stringify(result);
+    first = false;
+    if (pending.length >= RUN_OUTPUT_CHUNK) {
+      io.stdout(pending);
+      pending = '';
+      // Let a slow reader catch up: what stdout buffers stays bounded.
+      if (io.drain !== undefined) await io.drain();
+    }
+  }
+  io.stdout(`${pending}]}\n`);
+  if (io.drain !== undefined) await io.drain();
+}
+
 const runCommand: Command = async (parsed, context) => {
-  const files = readScenarioFiles(requireFiles(parsed, 'run', 'scenario file'), { allowDirectories: false });
-  const simulate = simulatorFor(await context.features());
+  const paths = requireFiles(parsed, 'run', 'scenario file');
+  // Features first: read after a scenario from a pipe or FIFO, the feature
+  // packages' dynamic import resolved tsyringe through unresolved symlinks
+  // and failed ("Cannot find module 'tslib'"); loaded before, it does not.
+  const features = await context.features();
+  const files = readScenarioFiles(paths, { allowDirectories: false });
   const unknownKeys: string[] = [];
   for (const { path, scenario } of files) {
     const unknown = skipReason(scenario);
     if (unknown !== null) unknownKeys.push(path);
     const reason = unknown ?? simulatorSkipReason(scenario);
-    const line = reason === null ? { name: scenario.name, results: canonicalResults(simulate(scenario)) } : { name: scenario.name, skipped: reason };
-    context.io.stdout(`${JSON.stringify(line)}\n`);
+    if (reason === null) await streamScenarioResults(scenario, features, context.io);
+    else context.io.stdout(`${JSON.stringify({ name: scenario.name, skipped: reason })}\n`);
   }
   return unknownKeySkips(unknownKeys, parsed, context.io);
 };
@@ -100,7 +153,9 @@ const demoCommand: Command = async (parsed, context) => {
 };
 
 const conformCommand: Command = async (parsed, context) => {
-  const files = readScenarioFiles(requireFiles(parsed, 'conform', 'scenario file or directory'), { allowDirectories: true });
+  const paths = requireFiles(parsed, 'conform', 'scenario file or directory');
+  await context.features(); // before reading: see runCommand
+  const files = readScenarioFiles(paths, { allowDirectories: true });
   if (files.length === 0) throw new CliError(`no scenario files found under ${parsed.positionals.join(' ')}`);
   const needsKernel = files.some(({ scenario }) => skipReason(scenario) === null && !scenario.ops.some((op) => (DEVICE_OP_NAMES as readonly string[]).includes(op.op)));
   const kernel = needsKernel ? await requireKernel(context) : await context.kernel();

@@ -27,6 +27,7 @@ export const Errno = {
   ENOSPC: 28,
   ESPIPE: 29,
   ERANGE: 34,
+  EDEADLK: 35,
   ENOSYS: 38,
   EOVERFLOW: 75,
   EOPNOTSUPP: 95,

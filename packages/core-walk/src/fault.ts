@@ -259,6 +259,7 @@ const FAULT_AROUND_PAGES = 16;
 function faultAround(mm: Mm, vma: Vma, addr: number, slot: number): void {
   if ((vma.flags & (VM_UFFD_WP | VM_UFFD_MINOR)) !== 0) return;
   const file = vma.file!;
+  // eslint-disable-next-line no-restricted-syntax -- no allocation in this function (accountPteMap only counts)
   const entries = mm.kernel.tables.entries;
   const pteOff = tableIndex(addr, 12);
   const vmaOff = (addr - vma.start) / PAGE_SIZE;

@@ -15,6 +15,7 @@
  */
 import { HPAGE_PMD_NR, PAGE_SIZE } from './geometry.js';
 import { MAX_PFN } from './pgtable.js';
+import { MmInvariantError } from './errno.js';
 
 export const PG_ALLOCATED = 1 << 0;
 export const PG_ANON = 1 << 1;
@@ -261,11 +262,11 @@ export class FramePool {
     const count = this.refcount[head]! - 1;
     this.refcount[head] = count;
     if (count === 0) this.freeFolio(head);
-    else if (count < 0) throw new Error(`refcount underflow on pfn ${head}`);
+    else if (count < 0) throw new MmInvariantError(`refcount underflow on pfn ${head}`);
   }
 
   private freeFolio(head: number): void {
-    if (this.has(head, PG_ZERO)) throw new Error('freeing the zero page');
+    if (this.has(head, PG_ZERO)) throw new MmInvariantError('freeing the zero page');
     const n = this.folioPages(head);
     for (let i = 0; i < n; i++) {
       this.contents.clear(head + i);
@@ -284,7 +285,7 @@ export class FramePool {
    * unmapped pages are freed. The folio must have no PMD mapping left.
    */
   splitFolio(head: number): void {
-    if ((this.entireMapcount.get(head) ?? 0) !== 0) throw new Error('splitting a PMD-mapped folio');
+    if ((this.entireMapcount.get(head) ?? 0) !== 0) throw new MmInvariantError('splitting a PMD-mapped folio');
     const folioFlags = this.flags[head]! & ~(PG_HEAD | PG_TAIL | PG_ANON_EXCLUSIVE);
     for (let i = 0; i < HPAGE_PMD_NR; i++) {
       const pfn = head + i;

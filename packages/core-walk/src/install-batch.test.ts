@@ -4,7 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { AccessKind, Errno, MADV_DONTNEED, PAGE_SIZE, walkPageRange, type MmWalkOps } from './index.js';
-import { walkPageRangeUnsafe, type MmWalkOpsUnsafe } from './mm-internal.js';
+import { claimMmInternal, type MmWalkOpsUnsafe } from './mm-internal.js';
+
+const { walkPageRangeUnsafe } = claimMmInternal();
 import { TEST_ARENA_BASE as BASE, assertInvariants, createTestMm, mapAnon } from './testing.js';
 import { isGuardPteMarker, makeGuardPte } from './swapops.js';
 

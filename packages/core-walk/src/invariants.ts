@@ -8,7 +8,7 @@
 import { HPAGE_PMD_NR, PAGE_SIZE, PMD_SHIFT, PTRS_PER_TABLE, addrEnd, tableIndex } from './geometry.js';
 import type { Kernel } from './kernel.js';
 import { PG_ALLOCATED, PG_TAIL, PG_ZERO } from './frames.js';
-import { isTableEntry, pmdLeaf, ptePfn, ptePresent, pteSpecial, tableIdOf } from './pgtable.js';
+import { isTableEntry, pmdLeaf, ptePfn, ptePresent, pteSpecial, pteWrite, tableIdOf } from './pgtable.js';
 import { isDeviceExclusiveEntry, isDevicePrivateEntry, isRealSwapEntry, isSwapPte, swpOffset } from './swapops.js';
 
 export function checkInvariants(kernel: Kernel): string[] {
@@ -35,7 +35,11 @@ export function checkInvariants(kernel: Kernel): string[] {
           if (addr % (PAGE_SIZE * HPAGE_PMD_NR) !== 0) continue; // counted once per PMD
           const head = ptePfn(pmd);
           if (!frames.isAllocated(head)) problems.push(`mm ${mm.id} ${addr.toString(16)}: PMD maps freed frame ${head}`);
-          if (frames.has(head, PG_ZERO)) continue;
+          if (frames.has(head, PG_ZERO)) {
+            // The huge zero page is shared by everyone: never writable.
+            if (pteWrite(pmd)) problems.push(`mm ${mm.id} ${addr.toString(16)}: writable PMD maps the huge zero page`);
+            continue;
+          }
           addRef(head);
           entire.set(head, (entire.get(head) ?? 0) + 1);
           continue;
@@ -54,6 +58,12 @@ export function checkInvariants(kernel: Kernel): string[] {
             }
             if (pteSpecial(pte)) {
               if (!frames.has(pfn, PG_ZERO)) problems.push(`special PTE to non-zero frame ${pfn}`);
+              else if (pteWrite(pte)) problems.push(`mm ${mm.id} ${(addr + i * PAGE_SIZE).toString(16)}: writable PTE maps the zero page`);
+              continue;
+            }
+            if (frames.has(pfn, PG_ZERO)) {
+              // vm_normal_page() must not see the zero page: its PTE is special (and read-only).
+              problems.push(`mm ${mm.id} ${(addr + i * PAGE_SIZE).toString(16)}: non-special${pteWrite(pte) ? ', writable' : ''} PTE maps the zero page`);
               continue;
             }
             addRef(frames.folioOf(pfn));

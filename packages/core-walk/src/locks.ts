@@ -39,6 +39,25 @@ export class MmapLock {
     this.writer = true;
   }
 
+  /**
+   * mmap_write_lock for a system call: false (nothing taken) when this mm's
+   * lock is already held — a system call made from inside a walk callback
+   * or a fault handler on the same mm, which the kernel would deadlock on.
+   * The caller returns -EDEADLK.
+   */
+  tryWriteLock(): boolean {
+    if (this.held) return false;
+    this.writer = true;
+    return true;
+  }
+
+  /** mmap_read_lock for a system call: false when the lock is held for write. */
+  tryReadLock(): boolean {
+    if (this.writer) return false;
+    this.readers++;
+    return true;
+  }
+
   writeUnlock(): void {
     if (!this.writer) throw new MmLockError('mmap_write_unlock without the write lock');
     this.writer = false;

@@ -105,7 +105,7 @@ export function doMadvise(mm: Mm, start: number, lengthIn: number, advice: numbe
   if (end >= 2 ** 64) return -Errno.EINVAL;
   if (len === 0) return 0;
   if (advice === MADV_POPULATE_READ || advice === MADV_POPULATE_WRITE) {
-    mm.lock.readLock();
+    if (!mm.lock.tryReadLock()) return -Errno.EDEADLK;
     try {
       return madvisePopulate(mm, start, end, advice === MADV_POPULATE_WRITE);
     } finally {
@@ -113,8 +113,8 @@ export function doMadvise(mm: Mm, start: number, lengthIn: number, advice: numbe
     }
   }
   const writeLocked = advice === MADV_HUGEPAGE || advice === MADV_NOHUGEPAGE || advice === MADV_DONTFORK || advice === MADV_DOFORK || advice === MADV_WIPEONFORK || advice === MADV_KEEPONFORK || advice === MADV_NORMAL || advice === MADV_RANDOM || advice === MADV_SEQUENTIAL || advice === MADV_DONTDUMP || advice === MADV_DODUMP;
-  if (writeLocked) mm.lock.writeLock();
-  else mm.lock.readLock();
+  // Called from inside a walk or fault on this mm: the kernel would deadlock.
+  if (!(writeLocked ? mm.lock.tryWriteLock() : mm.lock.tryReadLock())) return -Errno.EDEADLK;
   try {
     const visit = (vma: Vma, from: number, to: number): number =>
       feature !== undefined ? feature.applyToVma(mm, vma, from, to) : madviseVma(mm, vma, from, to, advice);
@@ -268,7 +268,7 @@ function madviseFree(mm: Mm, vma: Vma, start: number, end: number): void {
     if (pmdLeaf(pmd)) {
       // madvise_free_huge_pmd: the huge zero page and shared folios are left alone.
       const head = ptePfn(pmd);
-      if (frames.has(head, PG_ZERO) || !splittableExclusive(mm, head)) return;
+      if (frames.has(head, PG_ZERO) || !splittableExclusive(mm, head, true)) return;
       if (addr % PMD_SIZE === 0 && next - addr === PMD_SIZE) {
         frames.clear(head, PG_SWAPBACKED | PG_DIRTY);
         tables.entries[pmdSlot] = (pmd & ~(PTE_DIRTY | PTE_ACCESSED)) >>> 0;
@@ -299,7 +299,7 @@ function madviseFree(mm: Mm, vma: Vma, start: number, end: number): void {
       if (!frames.has(head, PG_ANON)) return;
       if (frames.isLarge(head)) {
         // A PTE-mapped THP: split unless all of it is mapped inside the range.
-        if (!wholeFolioInRange(tables.entries, slot, pteAddr, next, head) && splittableExclusive(mm, head)) {
+        if (!wholeFolioInRange(tables.entries, slot, pteAddr, next, head) && splittableExclusive(mm, head, false)) {
           frames.splitFolio(head);
           mapUnusedToZeropage(mm, pmdSlot, addr, head);
         } else {
@@ -320,15 +320,20 @@ function madviseFree(mm: Mm, vma: Vma, start: number, end: number): void {
  * check allow, in the settled state): each mapping (a PMD, or a PTE of a
  * page) holds one reference.
  */
-function splittableExclusive(mm: Mm, head: number): boolean {
+function splittableExclusive(mm: Mm, head: number, viaPmd: boolean): boolean {
   const frames = mm.kernel.frames;
+  // A folio mapped by a PMD and by PTEs is mapped twice, which
+  // folio_maybe_mapped_shared() calls "maybe shared": the caller's own PMD
+  // must be the only mapping, and a caller holding a PTE mapping must see
+  // no PMD mapping (another mm's, after fork and a partial munmap; issue
+  // 19: splitting that folio threw).
   const entire = frames.entireMapcount.get(head) ?? 0;
-  if (entire > 1) return false;
+  if (entire !== (viaPmd ? 1 : 0)) return false;
   let mappings = entire;
   const pages = frames.folioPages(head);
   for (let i = 0; i < pages; i++) {
     const mapcount = frames.mapcount[head + i]!;
-    if (mapcount > 1) return false;
+    if (mapcount > 1 || (viaPmd && mapcount !== 0)) return false;
     mappings += mapcount;
   }
   return frames.refcount[head] === mappings;
@@ -432,7 +437,7 @@ function coldOrPageout(mm: Mm, vma: Vma, start: number, end: number, pageout: bo
           splitForReclaim(mm, pmdSlot, addr, head, true);
         } else {
           // Part of it in range: split it (madvise_cold_or_pageout_pte_range) when nothing else holds it.
-          if (!splittableExclusive(mm, head)) return;
+          if (!splittableExclusive(mm, head, false)) return;
           frames.splitFolio(head);
           mapUnusedToZeropage(mm, pmdSlot, addr, head);
         }

@@ -49,6 +49,7 @@ import {
   MAP_PRIVATE,
   MAP_SHARED,
   MAP_SHARED_VALIDATE,
+  MAP_SHARED_VALIDATE_OK,
   MAP_TYPE,
   MLOCK_ONFAULT,
   PROT_EXEC,
@@ -191,6 +192,7 @@ export class Mm {
   leafEntry(addr: number): number {
     const pmdSlot = this.pmdSlot(addr, false);
     if (pmdSlot < 0) return 0;
+    // eslint-disable-next-line no-restricted-syntax -- two reads, nothing allocates between them
     const entries = this.kernel.tables.entries;
     const pmd = entries[pmdSlot]!;
     if (!isTableEntry(pmd)) return pmd;
@@ -240,6 +242,8 @@ export class Mm {
     if (this.exited) return -Errno.EINVAL;
     if (!this.checkRange(addr, length) || !Number.isSafeInteger(offset) || !Number.isSafeInteger(prot) || !Number.isSafeInteger(flags)) return -Errno.EINVAL;
     if (offset < 0 || offset % PAGE_SIZE !== 0) return -Errno.EINVAL;
+    // Called from inside a walk or fault on this mm (the lock is held): the kernel would deadlock.
+    if (this.lock.held) return -Errno.EDEADLK;
     if (length === 0) return -Errno.EINVAL;
     if ((prot & ~PROT_VALID) !== 0) return -Errno.EINVAL;
     const type = flags & MAP_TYPE;
@@ -265,6 +269,12 @@ export class Mm {
       const found = this.getUnmappedArea(addr, len, unit);
       if (found < 0) return found;
       addr = found;
+    }
+    if (type === MAP_SHARED_VALIDATE) {
+      // Anonymous memory knows only MAP_SHARED and MAP_PRIVATE; a file
+      // refuses every flag it does not know (0x03 is a validated request).
+      if (anonymous) return -Errno.EINVAL;
+      if ((flags & ~MAP_SHARED_VALIDATE_OK) !== 0) return -Errno.EOPNOTSUPP;
     }
     let vmFlags = Mm.protToVmFlags(prot) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
     if (shared) vmFlags |= VM_SHARED | VM_MAYSHARE;
@@ -331,7 +341,7 @@ export class Mm {
     if (!isPageAligned(addr)) return -Errno.EINVAL;
     const len = pageAlignUp(length);
     if (len === 0 || addr + len > this.geometry.taskSize) return -Errno.EINVAL;
-    this.lock.writeLock();
+    if (!this.lock.tryWriteLock()) return -Errno.EDEADLK;
     try {
       return this.unmapRegion(addr, addr + len);
     } finally {
@@ -381,7 +391,7 @@ export class Mm {
     if (len === 0) return 0;
     const end = addr + len;
     if (end > this.geometry.taskSize) return -Errno.ENOMEM;
-    this.lock.writeLock();
+    if (!this.lock.tryWriteLock()) return -Errno.EDEADLK;
     try {
       const first = this.vmas.find(addr);
       if (first === null || first.start >= end) return -Errno.ENOMEM;
@@ -469,7 +479,7 @@ export class Mm {
   }
 
   private applyVmaLockFlags(start: number, end: number, lockFlags: number): number {
-    this.lock.writeLock();
+    if (!this.lock.tryWriteLock()) return -Errno.EDEADLK;
     try {
       const first = this.vmas.find(start);
       if (first === null || first.start > start) return -Errno.ENOMEM;
@@ -504,7 +514,7 @@ export class Mm {
   mmPopulate(addr: number, len: number, ignoreErrors: boolean): number {
     const end = addr + len;
     let cursor = addr;
-    this.lock.readLock();
+    if (!this.lock.tryReadLock()) return -Errno.EDEADLK;
     try {
       while (cursor < end) {
         const vma = this.vmas.findIntersection(cursor, end);
@@ -608,7 +618,7 @@ export class Mm {
     if (this.exited) return -Errno.ESRCH;
     if (!Number.isSafeInteger(value) || value < CLEAR_REFS_ALL || value > CLEAR_REFS_MM_HIWATER_RSS) return -Errno.EINVAL;
     if (value === CLEAR_REFS_MM_HIWATER_RSS) return 0;
-    this.lock.writeLock();
+    if (!this.lock.tryWriteLock()) return -Errno.EDEADLK;
     try {
       if (value === CLEAR_REFS_SOFT_DIRTY) {
         if (this.kernel.profile.softDirty) clearSoftDirty(this);

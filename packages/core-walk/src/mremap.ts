@@ -250,11 +250,11 @@ function movePageTables(mm: Mm, source: Vma, oldAddr: number, newAddr: number, l
     if (!isTableEntry(pmd)) {
       const whole = isPmdAligned(from) && isPmdAligned(to) && len - off >= PMD_SIZE;
       if (whole || source.isHugetlb) {
+        // Allocating the target's tables may grow the pool: index it afresh.
         const newPmdSlot = mm.pmdSlot(to, true);
-        const entries = mm.kernel.tables.entries;
         const swapLike = !ptePresent(pmd) || !pmdLeaf(pmd);
-        entries[newPmdSlot] = clearUffdWp && swapLike && isUffdWpPteMarker(pmd) ? 0 : adjust(pmd, swapLike);
-        entries[oldPmdSlot] = 0;
+        mm.kernel.tables.entries[newPmdSlot] = clearUffdWp && swapLike && isUffdWpPteMarker(pmd) ? 0 : adjust(pmd, swapLike);
+        mm.kernel.tables.entries[oldPmdSlot] = 0;
         off += PMD_SIZE;
         continue;
       }
@@ -270,10 +270,9 @@ function movePageTables(mm: Mm, source: Vma, oldAddr: number, newAddr: number, l
       const swapLike = isSwapPte(entry);
       // Allocating the target table may grow the pool: look the source up again afterwards.
       const newSlot = mm.pteSlot(newAddr + off, true);
-      const entries = mm.kernel.tables.entries;
       const sourceSlot = mm.pteSlot(oldAddr + off, false);
-      entries[newSlot] = clearUffdWp && isUffdWpPteMarker(entry) ? 0 : adjust(entry, swapLike);
-      entries[sourceSlot] = 0;
+      mm.kernel.tables.entries[newSlot] = clearUffdWp && isUffdWpPteMarker(entry) ? 0 : adjust(entry, swapLike);
+      mm.kernel.tables.entries[sourceSlot] = 0;
     }
   }
 }

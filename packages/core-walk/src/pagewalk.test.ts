@@ -26,7 +26,9 @@ import {
   walkPageVma,
   type MmWalkOps,
 } from './index.js';
-import { walkPageRangeUnsafe } from './mm-internal.js';
+import { claimMmInternal } from './mm-internal.js';
+
+const { walkPageRangeUnsafe } = claimMmInternal();
 import { TEST_ARENA_BASE as BASE, assertInvariants, createTestMm, mapAnon, writePages } from './testing.js';
 import { makeGuardPte } from './swapops.js';
 

@@ -7,11 +7,12 @@ import { P4D_SHIFT, PMD_SHIFT, PMD_SIZE, PTRS_PER_TABLE, PUD_SHIFT, PUD_SIZE, PA
 import { isTableEntry, pmdLeaf, tableIdOf, type Pgd, type P4d, type Pmd, type Pud, type Pte } from './pgtable.js';
 import { isSwapPte } from './swapops.js';
 import { MmLockError } from './locks.js';
-import { WalkAction, WalkDepth, WalkLock, type MmWalk, type MmWalkOps, type MmWalkOpsUnsafe } from './walk-ops.js';
+import { WALK_OP_NAMES, WalkAction, WalkDepth, WalkLock, type MmWalk, type MmWalkOps, type MmWalkOpsUnsafe } from './walk-ops.js';
 import type { Mm } from './mm.js';
 import type { Vma } from './vma.js';
 import type { ShmemFile } from './shmem.js';
 import type { TablePool } from './page-table.js';
+import { internalWalks, publicViews } from './walk-registry.js';
 
 type Ops = MmWalkOpsUnsafe<any>;
 type Walk = MmWalk<any>;
@@ -35,6 +36,21 @@ function walkPteRangeInner(tableId: number, addr: number, end: number, walk: Wal
   const slot = tableId * PTRS_PER_TABLE + (Math.floor(addr / PAGE_SIZE) % PTRS_PER_TABLE);
   const count = (end - addr) / PAGE_SIZE;
   if (ops.installPte !== undefined) return walkPteInstall(pool, slot, count, addr, walk);
+  const view = publicViews.get(walk);
+  if (view !== undefined) {
+    // A public walk: its callbacks get a read-only copy of the table.
+    const first = slot % PTRS_PER_TABLE;
+    const table = view.table;
+    table.set(pool.entries.subarray(slot, slot + count), first);
+    walk.entries = table;
+    if (ops.pteBatch !== undefined) {
+      walk.slot = first;
+      return ops.pteBatch(table, first, count, addr, walk) || 0;
+    }
+    const pteEntry = ops.pteEntry;
+    if (pteEntry === undefined) return 0;
+    return walkPteCopy(table, first, count, addr, walk, pteEntry);
+  }
   if (ops.pteBatch !== undefined) {
     walk.entries = pool.entries;
     walk.slot = slot;
@@ -65,6 +81,7 @@ function walkPteEntries(
   const last = slot + count;
   for (; slot < last; slot++) {
     // Re-read: a callback may have allocated tables, which replaces the pool's array.
+    // eslint-disable-next-line no-restricted-syntax -- re-read for every entry; used only up to the callback
     const entries = pool.entries;
     walk.entries = entries;
     walk.slot = slot;
@@ -74,6 +91,45 @@ function walkPteEntries(
     addr = next;
   }
   return 0;
+}
+
+/** walkPteEntries over a public walk's copy of the table (it never changes under the loop). */
+function walkPteCopy(
+  table: Uint32Array,
+  first: number,
+  count: number,
+  addr: number,
+  walk: Walk,
+  pteEntry: NonNullable<Ops['pteEntry']>,
+): number {
+  addr = +addr;
+  const last = first + count;
+  for (let i = first; i < last; i++) {
+    walk.slot = i;
+    const next = addr + PAGE_SIZE;
+    const err = pteEntry(table[i]! as Pte, addr, next, walk);
+    if (err) return err;
+    addr = next;
+  }
+  return 0;
+}
+
+/**
+ * The entry at `slot` for an upper-level callback: the walk's view of it
+ * (the pool in an mm-internal walk, a one-entry copy in a public one).
+ */
+function exposeEntry(walk: Walk, pool: TablePool, slot: number): number {
+  const value = pool.entries[slot]!;
+  const view = publicViews.get(walk);
+  if (view === undefined) {
+    walk.entries = pool.entries;
+    walk.slot = slot;
+  } else {
+    view.upper[0] = value;
+    walk.entries = view.upper;
+    walk.slot = 0;
+  }
+  return value;
 }
 
 /**
@@ -89,6 +145,7 @@ function walkPteInstall(pool: TablePool, slot: number, count: number, addr: numb
   const pteEntry = ops.pteEntry;
   const last = slot + count;
   while (slot < last) {
+    // eslint-disable-next-line no-restricted-syntax -- re-read for every entry; installPteBatch must not allocate (documented), installPte's result is stored through the pool
     const entries = pool.entries;
     walk.entries = entries;
     walk.slot = slot;
@@ -152,6 +209,7 @@ function walkPmdRange(pmdTable: number, addr: number, end: number, walk: Walk): 
       // it), or, without a pteHole, nothing to do but find the run's end.
       if (ops.pteHole === undefined) {
         // Counted in slots (integers), the addresses computed once at the end.
+        // eslint-disable-next-line no-restricted-syntax -- a scan for none entries, no call in it
         const entries = pool.entries;
         const lastSlot = slot + Math.ceil((end - next) / PMD_SIZE);
         let run = slot;
@@ -177,9 +235,7 @@ function walkPmdRange(pmdTable: number, addr: number, end: number, walk: Walk): 
       }
       walk.action = WalkAction.Subtree;
       if (ops.pmdEntry !== undefined) {
-        walk.entries = pool.entries;
-        walk.slot = slot;
-        err = ops.pmdEntry(pool.entries[slot]! as Pmd, addr, next, walk) || 0;
+        err = ops.pmdEntry(exposeEntry(walk, pool, slot) as Pmd, addr, next, walk) || 0;
         if (err) return err;
       }
       if (actionOf(walk) === WalkAction.Again) continue;
@@ -218,6 +274,7 @@ function walkPudRange(pudTable: number, addr: number, end: number, walk: Walk): 
     if (!hasInstall && pool.entries[slot] === 0) {
       if (ops.pteHole === undefined) {
         // Counted in slots (integers), the addresses computed once at the end.
+        // eslint-disable-next-line no-restricted-syntax -- a scan for none entries, no call in it
         const entries = pool.entries;
         const lastSlot = slot + Math.ceil((end - next) / PUD_SIZE);
         let run = slot;
@@ -243,9 +300,7 @@ function walkPudRange(pudTable: number, addr: number, end: number, walk: Walk): 
       }
       walk.action = WalkAction.Subtree;
       if (ops.pudEntry !== undefined) {
-        walk.entries = pool.entries;
-        walk.slot = slot;
-        err = ops.pudEntry(pool.entries[slot]! as Pud, addr, next, walk) || 0;
+        err = ops.pudEntry(exposeEntry(walk, pool, slot) as Pud, addr, next, walk) || 0;
         if (err) return err;
       }
       if (actionOf(walk) === WalkAction.Again) continue;
@@ -284,9 +339,7 @@ function walkP4dEntries(p4dSlot: number, addr: number, next: number, walk: Walk,
     if (!hasInstall) return 0;
   }
   if (ops.p4dEntry !== undefined) {
-    walk.entries = pool.entries;
-    walk.slot = p4dSlot;
-    err = ops.p4dEntry(pool.entries[p4dSlot]! as P4d, addr, next, walk) || 0;
+    err = ops.p4dEntry(exposeEntry(walk, pool, p4dSlot) as P4d, addr, next, walk) || 0;
     if (err) return err;
   }
   if (hasHandler || hasInstall) {
@@ -318,9 +371,7 @@ function walkPgdRange(addr: number, end: number, walk: Walk): number {
         if (!hasInstall) continue;
       }
       if (ops.pgdEntry !== undefined) {
-        walk.entries = pool.entries;
-        walk.slot = slot;
-        err = ops.pgdEntry(pool.entries[slot]! as Pgd, addr, next, walk) || 0;
+        err = ops.pgdEntry(exposeEntry(walk, pool, slot) as Pgd, addr, next, walk) || 0;
         if (err) return err;
       }
       if (!(hasHandler || hasInstall)) continue;
@@ -335,9 +386,7 @@ function walkPgdRange(addr: number, end: number, walk: Walk): number {
       // P4D folded into the PGD: pgd_none() is always false, so pgdEntry sees
       // every slot, and a missing entry is reported at the P4D step as depth 0.
       if (ops.pgdEntry !== undefined) {
-        walk.entries = pool.entries;
-        walk.slot = slot;
-        err = ops.pgdEntry(pool.entries[slot]! as Pgd, addr, next, walk) || 0;
+        err = ops.pgdEntry(exposeEntry(walk, pool, slot) as Pgd, addr, next, walk) || 0;
         if (err) return err;
       }
       if (!(hasHandler || hasInstall)) continue;
@@ -360,9 +409,7 @@ function walkHugetlbRange(addr: number, end: number, walk: Walk): number {
     const slot = mm.pmdSlotIfTable(Math.floor(addr / size) * size);
     let err: number;
     if (slot >= 0) {
-      walk.entries = mm.kernel.tables.entries;
-      walk.slot = slot;
-      err = ops.hugetlbEntry!(walk.entries[slot]! as Pmd, -size, addr, next, walk) || 0;
+      err = ops.hugetlbEntry!(exposeEntry(walk, mm.kernel.tables, slot) as Pmd, -size, addr, next, walk) || 0;
     } else if (ops.pteHole !== undefined) {
       err = ops.pteHole(addr, next, WalkDepth.Unknown, walk) || 0;
     } else {
@@ -454,8 +501,20 @@ function enterVmaLock(mm: Mm, vma: Vma, mode: WalkLock): void {
 
 /* -------------------------------------------------------------- entries */
 
-function newWalk<S>(mm: Mm, ops: MmWalkOpsUnsafe<S>, state: S, vma: Vma | null, noVma: boolean): MmWalk<S> {
-  return walkObject(ops, mm, vma, noVma, state, mm.kernel.tables.entries);
+/**
+ * A walk object. An mm-internal walk sees the pool and may setEntry; a
+ * public one gets read-only copies (allocated once per walk).
+ */
+function newWalk<S>(mm: Mm, ops: MmWalkOpsUnsafe<S>, state: S, vma: Vma | null, noVma: boolean, internal: boolean): MmWalk<S> {
+  if (internal) {
+    const walk = walkObject(ops, mm, vma, noVma, state, mm.kernel.tables.entries);
+    internalWalks.add(walk);
+    return walk;
+  }
+  const table = new Uint32Array(PTRS_PER_TABLE);
+  const walk = walkObject(ops, mm, vma, noVma, state, table);
+  publicViews.set(walk, { table, upper: new Uint32Array(1) });
+  return walk;
 }
 
 function walkObject<S>(ops: MmWalkOpsUnsafe<S>, mm: Mm, vma: Vma | null, noVma: boolean, state: S, entries: Uint32Array): MmWalk<S> {
@@ -472,12 +531,92 @@ function walkObject<S>(ops: MmWalkOpsUnsafe<S>, mm: Mm, vma: Vma | null, noVma: 
 walkObject({}, null as unknown as Mm, null, false, undefined, new Uint32Array(0));
 walkObject({ walkLock: WalkLock.Read }, {} as Mm, null, true, { generic: true }, new Uint32Array(0));
 
-/** check_ops_valid(): public walkers refuse installPte (and pteBatch together with pteEntry). */
-function checkOpsValid(ops: object): boolean {
-  const o = ops as Ops;
-  if (o.installPte !== undefined || o.installPteBatch !== undefined) return false;
-  if (o.pteEntry !== undefined && o.pteBatch !== undefined) return false;
+/* ------------------------------------------------------ ops snapshot */
+
+const OBJECT_PROTOTYPE = Object.prototype;
+const hasOwn = Object.hasOwn;
+const getPrototypeOf = Reflect.getPrototypeOf;
+const freeze = Object.freeze;
+const FUNCTION_OPS = Object.keys(WALK_OP_NAMES).filter((name) => name !== 'walkLock') as (keyof Ops)[];
+
+/**
+ * One op of a caller's ops object: its own property, or one of a
+ * prototype other than Object.prototype (class-based ops). Read exactly
+ * once (a getter runs once); Object.prototype is never consulted, so
+ * prototype pollution cannot add an op.
+ */
+function readOp(ops: object, name: string): unknown {
+  for (let o: object | null = ops; o !== null && o !== OBJECT_PROTOTYPE; o = getPrototypeOf(o)) {
+    if (hasOwn(o, name)) return (o as Record<string, unknown>)[name];
+  }
+  return undefined;
+}
+
+/** Snapshots of frozen plain ops objects made of data properties (they cannot change). */
+const snapshots = new WeakMap<object, Ops>();
+
+/**
+ * The ops a walk uses: a frozen copy made once per walk, with every op in
+ * a fixed order (one object shape for every walk). Each callback is a
+ * function or absent, walkLock a WalkLock value; anything else, or a
+ * non-object, is null (the walker returns -EINVAL). Callbacks are then
+ * called on the copy (`this` is the copy, not the caller's object).
+ */
+function snapshotOps(ops: unknown): Ops | null {
+  if ((typeof ops !== 'object' && typeof ops !== 'function') || ops === null) return null;
+  const cached = snapshots.get(ops);
+  if (cached !== undefined) return cached;
+  const copy: Record<string, unknown> = {
+    pgdEntry: undefined,
+    p4dEntry: undefined,
+    pudEntry: undefined,
+    pmdEntry: undefined,
+    pteEntry: undefined,
+    pteBatch: undefined,
+    pteHole: undefined,
+    hugetlbEntry: undefined,
+    testWalk: undefined,
+    preVma: undefined,
+    postVma: undefined,
+    installPte: undefined,
+    installPteBatch: undefined,
+    walkLock: undefined,
+  };
+  for (const name of FUNCTION_OPS) {
+    const value = readOp(ops, name);
+    if (value !== undefined && typeof value !== 'function') return null;
+    copy[name] = value;
+  }
+  const lock = readOp(ops, 'walkLock');
+  if (lock !== undefined && lock !== WalkLock.Read && lock !== WalkLock.Write && lock !== WalkLock.WriteVerify && lock !== WalkLock.VmaReadVerify) return null;
+  copy.walkLock = lock;
+  const snapshot = freeze(copy) as Ops;
+  if (isStable(ops)) snapshots.set(ops, snapshot);
+  return snapshot;
+}
+
+/** A frozen object with plain data properties and a plain prototype: its ops cannot change. */
+function isStable(ops: object): boolean {
+  if (!Object.isFrozen(ops)) return false;
+  const proto = getPrototypeOf(ops);
+  if (proto !== OBJECT_PROTOTYPE && proto !== null) return false;
+  for (const name of Object.keys(WALK_OP_NAMES)) {
+    const d = Reflect.getOwnPropertyDescriptor(ops, name);
+    if (d !== undefined && !('value' in d)) return false;
+  }
   return true;
+}
+
+/**
+ * check_ops_valid() on a public walk's ops: the snapshot, or null when
+ * they are malformed or carry installPte (or pteBatch together with pteEntry).
+ */
+function publicOps(ops: unknown): Ops | null {
+  const o = snapshotOps(ops);
+  if (o === null) return null;
+  if (o.installPte !== undefined || o.installPteBatch !== undefined) return null;
+  if (o.pteEntry !== undefined && o.pteBatch !== undefined) return null;
+  return o;
 }
 
 function validRange(mm: Mm, start: number, end: number): boolean {
@@ -486,15 +625,21 @@ function validRange(mm: Mm, start: number, end: number): boolean {
 
 /**
  * walk_page_range_mm_unsafe (the kernel's walk_page_range_mm): the VMA
- * loop shared by every range walker. Exported only through mm-internal.
+ * loop shared by every range walker. Exported only through mm-internal:
+ * its walks may install PTEs and write entries (setEntry).
  */
 export function walkPageRangeUnsafe<S>(mm: Mm, start: number, end: number, ops: MmWalkOpsUnsafe<S>, state: S): number {
+  const o = snapshotOps(ops);
+  if (o === null || (o.pteEntry !== undefined && o.pteBatch !== undefined)) return -Errno.EINVAL;
+  return walkRange(mm, start, end, o, state, true);
+}
+
+function walkRange<S>(mm: Mm, start: number, end: number, ops: Ops, state: S, internal: boolean): number {
   if (!validRange(mm, start, end) || !isPageAlignedPair(start, end)) return -Errno.EINVAL;
-  if ((ops as Ops).pteEntry !== undefined && (ops as Ops).pteBatch !== undefined) return -Errno.EINVAL;
   const mode = ops.walkLock ?? WalkLock.Read;
   const taken = enterMmLock(mm, mode);
   try {
-    const walk = newWalk(mm, ops, state, null, false);
+    const walk = newWalk(mm, ops, state, null, false, internal);
     let vma = mm.vmas.find(start);
     let err = 0;
     let next: number;
@@ -539,11 +684,14 @@ function isPageAlignedPair(start: number, end: number): boolean {
  * Walks [start, end) of `mm` VMA by VMA (walk_page_range). Returns 0, the
  * first positive value a callback returned, or a negative errno:
  * -EINVAL for an empty, unaligned or out-of-space range, or ops carrying
- * installPte.
+ * installPte (or malformed: a non-function callback, an unknown walkLock).
+ * The ops are read once, into a frozen copy (own and class properties,
+ * never Object.prototype's); callbacks see read-only copies of entries.
  */
 export function walkPageRange<S>(mm: Mm, start: number, end: number, ops: MmWalkOps<S>, state?: S): number {
-  if (!checkOpsValid(ops)) return -Errno.EINVAL;
-  return walkPageRangeUnsafe(mm, start, end, ops as MmWalkOpsUnsafe<S>, state as S);
+  const o = publicOps(ops);
+  if (o === null) return -Errno.EINVAL;
+  return walkRange(mm, start, end, o, state as S, false);
 }
 
 /**
@@ -552,29 +700,42 @@ export function walkPageRange<S>(mm: Mm, start: number, end: number, ops: MmWalk
  * belongs to no mm, or ops carrying installPte.
  */
 export function walkPageRangeVma<S>(vma: Vma, start: number, end: number, ops: MmWalkOps<S>, state?: S): number {
+  const o = publicOps(ops);
+  if (o === null) return -Errno.EINVAL;
+  return walkRangeVma(vma, start, end, o, state as S, false);
+}
+
+/** walkPageRangeVma for mm-internal code (its walk may write entries). */
+export function walkPageRangeVmaUnsafe<S>(vma: Vma, start: number, end: number, ops: MmWalkOpsUnsafe<S>, state: S): number {
+  const o = snapshotOps(ops);
+  if (o === null || (o.pteEntry !== undefined && o.pteBatch !== undefined)) return -Errno.EINVAL;
+  return walkRangeVma(vma, start, end, o, state, true);
+}
+
+function walkRangeVma<S>(vma: Vma, start: number, end: number, ops: Ops, state: S, internal: boolean): number {
   const mm = vma.mm;
   if (mm === null) return -Errno.EINVAL;
   if (!validRange(mm, start, end) || !isPageAlignedPair(start, end)) return -Errno.EINVAL;
   if (start < vma.start || end > vma.end) return -Errno.EINVAL;
-  if (!checkOpsValid(ops)) return -Errno.EINVAL;
-  return walkOneVma(mm, vma, start, end, ops as MmWalkOpsUnsafe<S>, state as S);
+  return walkOneVma(mm, vma, start, end, ops, state, internal);
 }
 
 /** Walks a whole VMA, without testWalk (walk_page_vma). */
 export function walkPageVma<S>(vma: Vma, ops: MmWalkOps<S>, state?: S): number {
   const mm = vma.mm;
   if (mm === null) return -Errno.EINVAL;
-  if (!checkOpsValid(ops)) return -Errno.EINVAL;
-  return walkOneVma(mm, vma, vma.start, vma.end, ops as MmWalkOpsUnsafe<S>, state as S);
+  const o = publicOps(ops);
+  if (o === null) return -Errno.EINVAL;
+  return walkOneVma(mm, vma, vma.start, vma.end, o, state as S, false);
 }
 
-function walkOneVma<S>(mm: Mm, vma: Vma, start: number, end: number, ops: MmWalkOpsUnsafe<S>, state: S): number {
+function walkOneVma<S>(mm: Mm, vma: Vma, start: number, end: number, ops: Ops, state: S, internal: boolean): number {
   if (!mm.vmas.all().includes(vma)) return -Errno.EINVAL;
   const mode = ops.walkLock ?? WalkLock.Read;
   const taken = enterMmLock(mm, mode);
   try {
     enterVmaLock(mm, vma, mode);
-    const walk = newWalk(mm, ops, state, vma, false);
+    const walk = newWalk(mm, ops, state, vma, false, internal);
     return walkVmaRange(start, end, walk);
   } finally {
     leaveMmLock(mm, taken);
@@ -588,10 +749,11 @@ function walkOneVma<S>(mm: Mm, vma: Vma, start: number, end: number, ops: MmWalk
  */
 export function walkPageRangeNovma<S>(mm: Mm, start: number, end: number, ops: MmWalkOps<S>, state?: S): number {
   if (!validRange(mm, start, end) || !isPageAlignedPair(start, end)) return -Errno.EINVAL;
-  if (!checkOpsValid(ops)) return -Errno.EINVAL;
+  const o = publicOps(ops);
+  if (o === null) return -Errno.EINVAL;
   const taken = enterMmLock(mm, WalkLock.Write);
   try {
-    const walk = newWalk(mm, ops as MmWalkOpsUnsafe<S>, state as S, null, true);
+    const walk = newWalk(mm, o, state as S, null, true, false);
     return walkPgdRange(start, end, walk);
   } finally {
     leaveMmLock(mm, taken);
@@ -604,9 +766,9 @@ export function walkPageRangeNovma<S>(mm: Mm, start: number, end: number, ops: M
  * positive testWalk result ends the whole iteration, not just that VMA.
  */
 export function walkPageMapping<S>(file: ShmemFile, firstIndex: number, nr: number, ops: MmWalkOps<S>, state?: S): number {
-  if (!checkOpsValid(ops)) return -Errno.EINVAL;
+  const o = publicOps(ops);
+  if (o === null) return -Errno.EINVAL;
   if (!Number.isSafeInteger(firstIndex) || !Number.isSafeInteger(nr) || firstIndex < 0 || nr <= 0) return -Errno.EINVAL;
-  const unsafeOps = ops as MmWalkOpsUnsafe<S>;
   for (const { mm, vma } of file.mappings(firstIndex, firstIndex + nr)) {
     const vba = vma.pgoff;
     const vea = vba + vma.pages;
@@ -615,7 +777,7 @@ export function walkPageMapping<S>(file: ShmemFile, firstIndex: number, nr: numb
     const startAddr = (cba - vba) * PAGE_SIZE + vma.start;
     const endAddr = (cea - vba) * PAGE_SIZE + vma.start;
     if (startAddr >= endAddr) continue;
-    const walk = newWalk(mm, unsafeOps, state as S, vma, false);
+    const walk = newWalk(mm, o, state as S, vma, false, false);
     let err = walkPageTest(vma.start, vma.end, walk);
     if (err > 0) return 0;
     if (err < 0) return err;

@@ -4,6 +4,7 @@
  * and is never allocated.
  */
 import { PageContents } from './frames.js';
+import { MmInvariantError } from './errno.js';
 
 export class SwapDevice {
   readonly contents = new PageContents();
@@ -41,7 +42,7 @@ export class SwapDevice {
   /** swap_free(): drops one reference; the slot and its data are freed at zero. */
   free(slot: number): void {
     const count = this.counts[slot]! - 1;
-    if (count < 0) throw new Error(`swap slot ${slot} freed twice`);
+    if (count < 0) throw new MmInvariantError(`swap slot ${slot} freed twice`);
     this.counts[slot] = count;
     if (count === 0) {
       this.contents.clear(slot);

@@ -15,6 +15,18 @@ export const MAP_NORESERVE = 0x4000;
 export const MAP_POPULATE = 0x8000;
 export const MAP_HUGETLB = 0x40000;
 export const MAP_FIXED_NOREPLACE = 0x100000;
+export const MAP_SYNC = 0x80000;
+/**
+ * The flags MAP_SHARED_VALIDATE accepts on a shmem / memfd file (the
+ * kernel's legacy flags; shmem offers no extra mmap_supported_flags), as
+ * measured on Linux 6.18: the type bits, MAP_FIXED, MAP_ANONYMOUS, 0x40,
+ * 0x80, MAP_GROWSDOWN, MAP_DENYWRITE, MAP_EXECUTABLE, MAP_LOCKED,
+ * MAP_NORESERVE, MAP_POPULATE, MAP_NONBLOCK, MAP_STACK, MAP_HUGETLB and
+ * the huge page size bits 26..30. Any other bit — MAP_SYNC,
+ * MAP_FIXED_NOREPLACE, bit 31 (a negative int, sign-extended) — is
+ * -EOPNOTSUPP.
+ */
+export const MAP_SHARED_VALIDATE_OK = (0xf | 0x10 | 0x20 | 0x40 | 0x80 | 0x100 | 0x800 | 0x1000 | 0x2000 | 0x4000 | 0x8000 | 0x10000 | 0x20000 | 0x40000 | 0x7c000000) >>> 0;
 /** Flags this simulator understands; anything else in `flags` is ignored like the kernel ignores unknown legacy bits. */
 export const MAP_KNOWN = MAP_TYPE | MAP_FIXED | MAP_ANONYMOUS | MAP_NORESERVE | MAP_POPULATE | MAP_HUGETLB | MAP_FIXED_NOREPLACE;
 

@@ -9,6 +9,8 @@
 import type { Pgd, P4d, Pmd, Pte, Pud } from './pgtable.js';
 import type { Mm } from './mm.js';
 import type { Vma } from './vma.js';
+import { Errno } from './errno.js';
+import { internalWalks } from './walk-registry.js';
 
 /** What the walker does after a pudEntry / pmdEntry callback (enum page_walk_action). */
 export const WalkAction = {
@@ -56,10 +58,13 @@ export interface MmWalk<S = unknown> {
   /** The caller's state (`walk->private`). */
   state: S;
   /**
-   * The page-table pool and the index of the entry handed to the current
-   * entry callback: `walk.entries[walk.slot]` is the live entry, and a
-   * callback that must change it (as the kernel's callbacks do through
-   * their pte_t pointer) writes it with `setEntry(walk, value)`.
+   * The entries around the one handed to the current entry callback:
+   * `walk.entries[walk.slot]` is that entry. In a public walk this is a
+   * read-only copy (of the PTE table as the walker entered it, or of the
+   * one upper-level entry): writing it changes nothing. In an mm-internal
+   * walk it is the page-table pool itself, and a callback that must change
+   * the entry (as the kernel's callbacks do through their pte_t pointer)
+   * writes it with `setEntry(walk, value)`.
    */
   entries: Uint32Array;
   slot: number;
@@ -89,7 +94,8 @@ export interface MmWalkOps<S = unknown> {
    * Beyond the kernel: a whole slice of one PTE table at once —
    * `entries[first .. first + count)` map `addr .. addr + count * 4096`.
    * Replaces pteEntry (setting both is -EINVAL); same results, no indirect
-   * call per entry.
+   * call per entry. In a public walk `entries` is a read-only copy of the
+   * table (and `first` an index into it); mm-internal walks get the pool.
    */
   pteBatch?(entries: Uint32Array, first: number, count: number, addr: number, walk: MmWalk<S>): WalkResult;
   /** A missing table entry (depth 0..3) or a range outside VMAs (depth -1). */
@@ -152,7 +158,16 @@ export const WALK_OP_NAMES: Record<keyof MmWalkOpsUnsafe<unknown>, true> = {
   installPteBatch: true,
 };
 
-/** Writes the entry the current callback was given (through its "pointer"). */
-export function setEntry<S>(walk: MmWalk<S>, value: number): void {
-  walk.entries[walk.slot] = value >>> 0;
+/**
+ * Writes the entry the current callback was given (through its "pointer").
+ * Only memory-management code may: it works in walks started by the
+ * mm-internal walkers and returns -EPERM (writing nothing) for a public
+ * walk or an object the walker did not make; 0 when written.
+ */
+export function setEntry<S>(walk: MmWalk<S>, value: number): number {
+  if (!internalWalks.has(walk)) return -Errno.EPERM;
+  // Through the pool, not walk.entries: a callback that allocated tables
+  // (a fault, a split) has replaced the pool's array since it was handed out.
+  walk.mm.kernel.tables.entries[walk.slot] = value >>> 0;
+  return 0;
 }

@@ -21,6 +21,7 @@ import {
   swpOffset,
 } from './swapops.js';
 import { VM_UFFD_WP, type Vma } from './vma.js';
+import { MmInvariantError } from './errno.js';
 
 /** munmap / exit: PTE markers go too. */
 export const ZAP_DROP_MARKER = 1;
@@ -176,6 +177,7 @@ function freeLevel(mm: Mm, start: number, end: number, floor: number, ceiling: n
 }
 
 function tableEmpty(mm: Mm, id: number): boolean {
+  // eslint-disable-next-line no-restricted-syntax -- a read-only scan, no call in it
   const entries = mm.kernel.tables.entries;
   const base = id * PTRS_PER_TABLE;
   for (let i = 0; i < PTRS_PER_TABLE; i++) if (entries[base + i] !== 0) return false;
@@ -184,10 +186,11 @@ function tableEmpty(mm: Mm, id: number): boolean {
 
 /** Table being freed must be empty of mappings; anything left is a bug in the zap. */
 function clearPteTable(mm: Mm, id: number): void {
+  // eslint-disable-next-line no-restricted-syntax -- a read-only scan, no allocation in it
   const entries = mm.kernel.tables.entries;
   const base = id * PTRS_PER_TABLE;
   for (let i = 0; i < PTRS_PER_TABLE; i++) {
     const e = entries[base + i]!;
-    if (e !== 0 && !isPteMarker(e)) throw new Error(`freeing a page table that still maps entry ${e.toString(16)}`);
+    if (e !== 0 && !isPteMarker(e)) throw new MmInvariantError(`freeing a page table that still maps entry ${e.toString(16)}`);
   }
 }

@@ -11,6 +11,7 @@
  */
 import {
   Errno,
+  PAGE_SIZE,
   isGuardPteMarker,
   makeGuardPte,
   pmdLeaf,
@@ -21,8 +22,10 @@ import {
   type Pud,
   type Vma,
 } from '@pagewalk/core-walk';
-import { walkPageRangeMm, zapVmaRange, type MmWalkOpsUnsafe } from '@pagewalk/core-walk/mm-internal';
+import { claimMmInternal, type MmWalkOpsUnsafe } from '@pagewalk/core-walk/mm-internal';
 import { isValidGuardVma } from './guard-vma.js';
+
+const { walkPageRangeMm, zapVmaRange } = claimMmInternal();
 
 /** Private state of one install walk (the kernel's `unsigned long nr_pages`). */
 export interface GuardInstallState {
@@ -85,15 +88,22 @@ export const guardInstallWalkOps: MmWalkOpsUnsafe<GuardInstallState> = Object.fr
 });
 
 /**
- * The per-VMA step of MADV_GUARD_INSTALL over [start, end) of `vma`.
+ * The per-VMA step of MADV_GUARD_INSTALL over [start, end) of `vma`,
+ * clamped to the VMA (never beyond it, whatever the caller passes).
  * Returns 0 or -errno:
- * - -EINVAL: VM_SPECIAL, hugetlb or mlocked VMA (nothing is changed);
+ * - -EINVAL: VM_SPECIAL, hugetlb or mlocked VMA, a VMA that is not one of
+ *   `mm`'s, an unaligned range or one that misses the VMA (nothing is changed);
  * - -EAGAIN: the range could not be cleared after every restart. The
  *   kernel would restart the system call forever here (a livelock: only a
  *   file VMA registered for uffd-wp, whose zap keeps uffd-wp markers, gets
  *   this far); the simulator stops and reports it instead.
  */
 export function guardInstallVma(mm: Mm, vma: Vma, start: number, end: number): number {
+  if (vma.mm !== mm || !mm.vmas.all().includes(vma)) return -Errno.EINVAL;
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start % PAGE_SIZE !== 0 || end % PAGE_SIZE !== 0) return -Errno.EINVAL;
+  start = Math.max(start, vma.start);
+  end = Math.min(end, vma.end);
+  if (start >= end) return -Errno.EINVAL;
   if (!isValidGuardVma(vma, false)) return -Errno.EINVAL;
   // Every VMA type gets an anon_vma: fork then copies its page tables, so
   // the child inherits the markers even for file mappings.

@@ -27,9 +27,11 @@ import {
   ptePresent,
   pteSwpMkuffdWp,
 } from '@pagewalk/core-walk';
-import { walkPageRangeMm } from '@pagewalk/core-walk/mm-internal';
+import { claimMmInternal } from '@pagewalk/core-walk/mm-internal';
 import { TEST_ARENA_BASE, assertInvariants, createTestMm, mapAnon, writePages } from '@pagewalk/core-walk/testing';
 import { guardInstallWalkOps, guardPages, guardRemoveWalkOps, type GuardInstallState } from './index.js';
+
+const { walkPageRangeMm } = claimMmInternal();
 
 const P = 4096;
 const at = (page: number) => TEST_ARENA_BASE + page * P;

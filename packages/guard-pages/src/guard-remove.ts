@@ -1,6 +1,7 @@
 /**
  * MADV_GUARD_REMOVE (mm/madvise.c madvise_guard_remove): clear guard
- * markers, and nothing else, with the public single-VMA walker.
+ * markers, and nothing else, with the single-VMA walker (mm-internal: its
+ * callbacks clear entries in place).
  */
 import {
   Errno,
@@ -8,7 +9,6 @@ import {
   isGuardPteMarker,
   makeGuardPte,
   pmdLeaf,
-  walkPageRangeVma,
   type MmWalk,
   type MmWalkOps,
   type Mm,
@@ -16,7 +16,10 @@ import {
   type Pud,
   type Vma,
 } from '@pagewalk/core-walk';
+import { claimMmInternal } from '@pagewalk/core-walk/mm-internal';
 import { isValidGuardVma } from './guard-vma.js';
+
+const { walkPageRangeVmaMm } = claimMmInternal();
 
 /** Guard removal needs no state; the walk's `state` is unused. */
 export type GuardRemoveState = null;
@@ -59,7 +62,7 @@ export const guardRemoveWalkOps: MmWalkOps<GuardRemoveState> = Object.freeze({
  * Returns 0, or -EINVAL for VM_SPECIAL and hugetlb VMAs. Allowed on
  * mlocked VMAs: removing a guard destroys nothing.
  */
-export function guardRemoveVma(_mm: Mm, vma: Vma, start: number, end: number): number {
-  if (!isValidGuardVma(vma, true)) return -Errno.EINVAL;
-  return walkPageRangeVma(vma, start, end, guardRemoveWalkOps, null);
+export function guardRemoveVma(mm: Mm, vma: Vma, start: number, end: number): number {
+  if (vma.mm !== mm || !isValidGuardVma(vma, true)) return -Errno.EINVAL;
+  return walkPageRangeVmaMm(vma, start, end, guardRemoveWalkOps, null);
 }

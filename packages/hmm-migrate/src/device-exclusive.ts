@@ -27,7 +27,9 @@ import {
   pteWrite,
   type Mm,
 } from '@pagewalk/core-walk';
-import { handleMmFault, splitHugePmd } from '@pagewalk/core-walk/mm-internal';
+import { claimMmInternal } from '@pagewalk/core-walk/mm-internal';
+
+const { handleMmFault, splitHugePmd } = claimMmInternal();
 
 /** The page made exclusive and the slot of its device-exclusive entry, or -errno. */
 export type DeviceExclusiveResult = { page: number; slot: number } | number;

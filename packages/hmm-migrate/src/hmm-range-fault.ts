@@ -51,8 +51,10 @@ import {
   type Pmd,
   type Pte,
 } from '@pagewalk/core-walk';
-import { handleMmFault } from '@pagewalk/core-walk/mm-internal';
+import { claimMmInternal } from '@pagewalk/core-walk/mm-internal';
 import { hmmRegistryOf, type HmmRegistry } from './device-pagemap.js';
+
+const { handleMmFault } = claimMmInternal();
 
 export const HMM_PFN_VALID = 1 << 10;
 export const HMM_PFN_WRITE = 1 << 9;

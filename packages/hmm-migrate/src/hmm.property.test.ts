@@ -14,8 +14,10 @@ import {
   isMigrationEntry,
   isWritableDevicePrivateEntry,
 } from '@pagewalk/core-walk';
-import { forEachEntry } from '@pagewalk/core-walk/mm-internal';
+import { claimMmInternal } from '@pagewalk/core-walk/mm-internal';
 import { P, mapAnon, sameBytes, setup } from './test-support.js';
+
+const { forEachEntry } = claimMmInternal();
 
 const PAGES = 12;
 

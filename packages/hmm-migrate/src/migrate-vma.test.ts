@@ -16,7 +16,7 @@ import {
   isWritableDevicePrivateEntry,
   swpOffset,
 } from '@pagewalk/core-walk';
-import { forEachEntry } from '@pagewalk/core-walk/mm-internal';
+import { claimMmInternal } from '@pagewalk/core-walk/mm-internal';
 import {
   HMM_PFN_ERROR,
   HMM_PFN_REQ_FAULT,
@@ -36,6 +36,8 @@ import {
   migrateVmaSetup,
 } from './index.js';
 import { P, at, cpuCheck, cpuFill, mapAnon, ok, setup } from './test-support.js';
+
+const { forEachEntry } = claimMmInternal();
 
 const pfnAt = (mm: { entryAt(a: number): { entry: number } }, addr: number) => mm.entryAt(addr).entry >>> 8;
 

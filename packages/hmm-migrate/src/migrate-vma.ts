@@ -20,6 +20,7 @@
  */
 import {
   Errno,
+  MmInvariantError,
   PAGE_SIZE,
   PG_ANON,
   PG_ANON_EXCLUSIVE,
@@ -50,7 +51,6 @@ import {
   pteSpecial,
   pteWrite,
   swpOffset,
-  walkPageRange,
   type Kernel,
   type MmWalk,
   type MmWalkOps,
@@ -59,10 +59,12 @@ import {
   type Pte,
   type Vma,
 } from '@pagewalk/core-walk';
-import { accountPteMap, forEachEntry, splitHugePmd } from '@pagewalk/core-walk/mm-internal';
+import { claimMmInternal } from '@pagewalk/core-walk/mm-internal';
 import { hmmRegistryOf } from './device-pagemap.js';
 import { MIGRATE_PFN_MIGRATE, MIGRATE_PFN_WRITE, MigrateVmaSelect, migratePfn, migratePfnToPfn } from './migrate-pfn.js';
 import { MigrationEntries, installMigrationEntry, removeMigrationPtes, tryToMigrate } from './rmap.js';
+
+const { accountPteMap, forEachEntry, splitHugePmd, walkPageRangeMm } = claimMmInternal();
 
 /** What a migration batch shares between its steps (struct migrate_vma minus the VMA part). */
 export interface MigrationBatch {
@@ -371,8 +373,9 @@ export function migrateVmaSetup(migrate: MigrateVma): number {
   migrate.src.fill(0, 0, nrPages);
   migrate.cpages = 0;
   migrate.npages = 0;
-  const err = walkPageRange(migrate.mm, migrate.start, migrate.end, migrateCollectWalkOps, migrate);
-  if (err < 0) throw new Error(`migrate_vma collect walk failed: ${err}`);
+  // mm-internal walk: the collect callbacks install migration entries at walk.slot.
+  const err = walkPageRangeMm(migrate.mm, migrate.start, migrate.end, migrateCollectWalkOps, migrate);
+  if (err < 0) return err;
   migrate.end = migrate.start + migrate.npages * PAGE_SIZE;
   if (migrate.cpages > 0) migrate.cpages = migrateDeviceUnmap(migrate);
   return 0;
@@ -423,7 +426,7 @@ function migratePages(batch: MigrationBatch, migrate: MigrateVma | null): void {
     }
     if (page === 0) {
       if ((src[i]! & MIGRATE_PFN_MIGRATE) === 0) continue;
-      if (migrate === null) throw new Error('migrate_device_pages: a hole without a VMA');
+      if (migrate === null) throw new MmInvariantError('migrate_device_pages: a hole without a VMA');
       insertPage(migrate, migrate.start + i * PAGE_SIZE, newPage, i);
       continue;
     }
@@ -487,7 +490,7 @@ function finalize(batch: MigrationBatch): void {
       frames.put(target);
     }
   }
-  if (batch.entries.size !== 0) throw new Error('migrate finalize left migration entries behind');
+  if (batch.entries.size !== 0) throw new MmInvariantError('migrate finalize left migration entries behind');
 }
 
 /** migrate_vma_finalize(). */

@@ -46,7 +46,9 @@ import {
   type Mm,
   type Vma,
 } from '@pagewalk/core-walk';
-import { accountPteMap, forEachEntry } from '@pagewalk/core-walk/mm-internal';
+import { claimMmInternal } from '@pagewalk/core-walk/mm-internal';
+
+const { accountPteMap, forEachEntry } = claimMmInternal();
 
 /** Where one mapping (or migration entry) lives. */
 export interface MappingSlot {

@@ -49,6 +49,7 @@
 #define PW_GIB (1ULL << 30)
 
 #define PW_MAP_FIXED_NOREPLACE 0x100000
+#define PW_MAP_SHARED_VALIDATE 0x03
 #define PW_MAP_HUGETLB 0x40000
 #define PW_MAP_HUGE_2MB (21U << 26)
 #define PW_MFD_CLOEXEC 1U
@@ -588,6 +589,8 @@ static void op_mmap(const struct op *o)
 		flags |= MAP_PRIVATE;
 	else if (strcmp(map, "shared") == 0)
 		flags |= MAP_SHARED;
+	else if (strcmp(map, "shared_validate") == 0)
+		flags |= PW_MAP_SHARED_VALIDATE;
 	else
 		die_input("unknown map '%s'", map);
 	if (populate)

@@ -231,7 +231,7 @@ export function translateScenario(scenario: unknown): Translation {
       switch (name) {
         case 'mmap':
           parts.push(`prot=${nameToken(op, i, 'prot', PROTS)}`);
-          parts.push(`map=${nameToken(op, i, 'map', ['private', 'shared'], 'private')}`);
+          parts.push(`map=${nameToken(op, i, 'map', ['private', 'shared', 'shared_validate'], 'private')}`);
           parts.push(`backing=${nameToken(op, i, 'backing', ['anon', 'file'], 'anon')}`);
           parts.push(`populate=${bool(op, i, 'populate') ? 1 : 0}`);
           parts.push(`hugetlb=${bool(op, i, 'hugetlb') ? 1 : 0}`);

@@ -17,7 +17,6 @@ import {
   makeGuardPte,
   makeMigrationEntry,
   ptePfn,
-  walkPageRange,
   type Kernel,
   type Mm,
 } from '@pagewalk/core-walk';
@@ -46,6 +45,9 @@ import { DEFAULT_ARENA_BASE as ARENA_BASE, createScenarioSession, scenarioFeatur
 import type { Scenario } from '@pagewalk/scenario';
 import * as uffdWp from '@pagewalk/uffd-wp';
 import * as pagemapScanModule from './index.js';
+import { claimMmInternal } from '@pagewalk/core-walk/mm-internal';
+
+const { walkPageRangeMm } = claimMmInternal();
 
 const PAGE = 4096;
 const at = (page: number) => ARENA_BASE + page * PAGE;
@@ -79,14 +81,14 @@ function scan(mm: Mm, page: number, pages: number, arg: Omit<PmScanArg, 'start' 
   };
 }
 
-/** Replaces one PTE through the public walker (a test's way to plant markers and special entries). */
+/** Replaces one PTE through the mm-internal walker (a test's way to plant markers and special entries). */
 function setPte(mm: Mm, page: number, make: (old: number) => number): void {
   expect(
-    walkPageRange(mm, at(page), at(page + 1), {
+    walkPageRangeMm(mm, at(page), at(page + 1), {
       pteBatch(entries, first) {
         entries[first] = make(entries[first]!) >>> 0;
       },
-    }),
+    }, null),
   ).toBe(0);
 }
 

@@ -11,7 +11,8 @@
  * - `pagemapScan(mm, arg)`: a typed call taking names or masks, returning
  *   `{ ret, walkEnd, regions }` or a negative errno.
  */
-import { Errno, PAGE_SIZE, walkPageRange, type Mm, type MmWalkOps } from '@pagewalk/core-walk';
+import { Errno, PAGE_SIZE, type Mm, type MmWalkOps } from '@pagewalk/core-walk';
+import { claimMmInternal } from '@pagewalk/core-walk/mm-internal';
 import {
   bindScanBuffer,
   categoryArgsKey,
@@ -39,6 +40,8 @@ import {
   type PmScanFlagName,
 } from './uapi.js';
 import { uffdWpAsyncQueryOf } from './uffd-wp-async-query.js';
+
+const { walkPageRangeMm } = claimMmInternal();
 
 /** struct pm_scan_arg, field for field (u64 values as numbers). */
 export interface PmScanArgRaw {
@@ -245,7 +248,8 @@ export function pagemapScanIoctlWith(mm: Mm, arg: PmScanArgRaw, vec: PageRegionV
 
     let ret = 0;
     for (let walkStart = start; walkStart < p.end; walkStart = p.walkEnd) {
-      ret = walkPageRange(mm, walkStart, p.end, ops, p);
+      // mm-internal walk: PM_SCAN_WP_MATCHING write-protects entries in place.
+      ret = walkPageRangeMm(mm, walkStart, p.end, ops, p);
       flushScanBuffer(p);
       if (ret !== -Errno.ENOSPC) break;
       if (p.vecLen === 0 || p.foundPages === p.maxPages) break;

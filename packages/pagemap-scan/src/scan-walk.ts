@@ -388,6 +388,7 @@ function uffdWpHoleRange(mm: Mm, vma: Vma, start: number, end: number): number {
     next = addrEnd(addr, end, PMD_SHIFT);
     const slot = mm.pteSlot(addr, true);
     if (slot < 0) continue;
+    // eslint-disable-next-line no-restricted-syntax -- read after pteSlot allocated; the loop below allocates nothing
     const entries = tables.entries;
     const count = (next - addr) / PAGE_SIZE;
     for (let i = 0; i < count; i++) if (entries[slot + i] === 0) entries[slot + i] = makeUffdWpMarker();

@@ -22,6 +22,7 @@ import {
   MAP_POPULATE,
   MAP_PRIVATE,
   MAP_SHARED,
+  MAP_SHARED_VALIDATE,
   MREMAP_DONTUNMAP,
   MREMAP_FIXED,
   MREMAP_MAYMOVE,
@@ -86,7 +87,7 @@ const rangeLength = (pages: number) => pages * PAGE_SIZE;
 
 export const CORE_OP_HANDLERS: Partial<Record<OpName, ScenarioOpHandler>> = {
   mmap: handler<'mmap'>((op, { kernel, mm, addressOf }) => {
-    let flags = MAP_FIXED_NOREPLACE | (op.map === 'shared' ? MAP_SHARED : MAP_PRIVATE);
+    let flags = MAP_FIXED_NOREPLACE | (op.map === 'shared' ? MAP_SHARED : op.map === 'shared_validate' ? MAP_SHARED_VALIDATE : MAP_PRIVATE);
     if (op.populate) flags |= MAP_POPULATE;
     if (op.backing === 'anon') {
       flags |= MAP_ANONYMOUS;

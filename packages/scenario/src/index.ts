@@ -87,7 +87,9 @@ export type {
 } from './scenario-types.js';
 export {
   MAX_ARENA_PAGES,
+  MAX_JSON_DEPTH,
   ScenarioError,
+  jsonNestingDepth,
   isDefaultMthp,
   parseRecordingProfile,
   scenarioUnderRecording,

@@ -35,7 +35,7 @@ export type DeviceOpName = (typeof DEVICE_OP_NAMES)[number];
 export const PROT_NAMES = ['none', 'r', 'rw', 'rx', 'rwx'] as const;
 export type ProtName = (typeof PROT_NAMES)[number];
 
-export const MAP_NAMES = ['private', 'shared'] as const;
+export const MAP_NAMES = ['private', 'shared', 'shared_validate'] as const;
 export type MapName = (typeof MAP_NAMES)[number];
 
 export const BACKING_NAMES = ['anon', 'file'] as const;

@@ -64,7 +64,12 @@ function fail(location: Location, field: string, problem: string): never {
 }
 
 const show = (value: unknown): string => {
-  const text = JSON.stringify(value);
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    text = Array.isArray(value) ? '[...]' : typeof value === 'object' && value !== null ? '{...}' : undefined;
+  }
   return text === undefined ? String(value) : text.length > 40 ? `${text.slice(0, 37)}...` : text;
 };
 
@@ -475,7 +480,42 @@ export function parseScenarioValue(value: unknown, file: string): Scenario {
  * message is one line, e.g.
  * `bad.json: op 3 (madvise): field "advice": unknown advice "dontneeed"`.
  */
+/**
+ * Deepest nesting a scenario file may have. A scenario needs about six
+ * levels (scenario, ops, op, expect, regions, a region, its categories);
+ * anything far deeper is refused before JSON.parse, whose result the
+ * validator (and error messages) would otherwise walk recursively.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** The nesting depth of JSON text (brackets outside strings), stopping once it passes `limit`. */
+export function jsonNestingDepth(text: string, limit = MAX_JSON_DEPTH): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      depth++;
+      if (depth > deepest) {
+        deepest = depth;
+        if (deepest > limit) return deepest;
+      }
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return deepest;
+}
+
 export function parseScenario(text: string, file: string): Scenario {
+  if (jsonNestingDepth(text) > MAX_JSON_DEPTH) {
+    throw new ScenarioError(`${file}: invalid scenario: JSON nested deeper than ${MAX_JSON_DEPTH} levels`, file);
+  }
   let value: unknown;
   try {
     // A byte-order mark (editors on some systems write one) is not part of the JSON.

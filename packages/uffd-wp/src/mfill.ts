@@ -35,8 +35,10 @@ import {
   type Mm,
   type Vma,
 } from '@pagewalk/core-walk';
-import { accountPteMap, shmemGetPage } from '@pagewalk/core-walk/mm-internal';
+import { claimMmInternal } from '@pagewalk/core-walk/mm-internal';
 import { isKernelAnonymous } from './vma-state.js';
+
+const { accountPteMap, shmemGetPage } = claimMmInternal();
 
 export const MfillMode = { Copy: 0, Zeropage: 1, Continue: 2 } as const;
 export type MfillMode = (typeof MfillMode)[keyof typeof MfillMode];

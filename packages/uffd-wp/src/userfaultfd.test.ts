@@ -153,6 +153,24 @@ describe('UFFDIO_WRITEPROTECT', () => {
   });
 });
 
+describe('UFFDIO_WRITEPROTECT across page-table pool growth (issue 19)', () => {
+  it('protects every page of a 1 GiB range, past the point where the table pool grows', () => {
+    const { mm, ctx, kernel } = setup(UFFD_FEATURE_WP_UNPOPULATED);
+    const pages = 262144;
+    mapAnon(mm, 0, pages);
+    const arrayBefore = kernel.tables.entries;
+    expect(ctx.register({ range: range(0, pages), mode: UFFDIO_REGISTER_MODE_WP })).toBe(0);
+    expect(ctx.writeProtect({ range: range(0, pages), mode: UFFDIO_WRITEPROTECT_MODE_WP })).toBe(0);
+    // The markers needed 512 PTE tables and more: the pool's array was replaced on the way.
+    expect(kernel.tables.entries).not.toBe(arrayBefore);
+    for (const n of [0, 129023, 129024, 200000, pages - 1]) expect(isUffdWpProtected(mm, page(n))).toBe(true);
+    let unprotected = 0;
+    for (let n = 0; n < pages; n += 511) if (!isUffdWpProtected(mm, page(n))) unprotected++;
+    expect(unprotected).toBe(0);
+    assertInvariants(kernel);
+  });
+});
+
 describe('synchronous faults', () => {
   it('queue a message, run the handler, and retry once resolved', () => {
     const { mm, ctx, kernel } = setup(UFFD_FEATURE_THREAD_ID);

@@ -142,18 +142,21 @@ function changeEntry(state: UffdWpRangeState, entries: Uint32Array, slot: number
 
 function changeHugetlbRange(state: UffdWpRangeState, start: number, end: number): void {
   const { mm } = state;
-  const entries = mm.kernel.tables.entries;
+  const tables = mm.kernel.tables;
   const alloc = state.protect && state.markers;
   for (let haddr = Math.floor(start / PMD_SIZE) * PMD_SIZE; haddr < end; haddr += PMD_SIZE) {
+    // pmdSlot may allocate tables, which replaces the pool's array: read it after.
     const slot = mm.pmdSlot(haddr, alloc);
     if (slot < 0) continue;
-    const entry = entries[slot]!;
+    const entry = tables.entries[slot]!;
     if (entry !== 0 && !pmdLeaf(entry) && !isSwapPte(entry)) continue;
-    changeEntry(state, entries, slot);
+    changeEntry(state, tables.entries, slot);
   }
 }
 
 function changePteTable(state: UffdWpRangeState, pmdSlot: number, addr: number, next: number): void {
+  // Nothing below allocates a table: the view stays current for the loop.
+  // eslint-disable-next-line no-restricted-syntax -- no allocation until its last use
   const entries = state.mm.kernel.tables.entries;
   const base = tableIdOf(entries[pmdSlot]!) * PTRS_PER_TABLE + tableIndex(addr, 12);
   const count = (next - addr) / PAGE_SIZE;
@@ -178,7 +181,11 @@ export function uffdWpRange(mm: Mm, vma: Vma, start: number, end: number, protec
     changeHugetlbRange(state, start, end);
     return state.pages;
   }
-  const entries = mm.kernel.tables.entries;
+  // pmdSlot, allocTableAt and splitHugePmd allocate tables, and an
+  // allocation may replace the pool's array: every read below goes through
+  // the pool (issue 19: a cached view left the range past ~504 MiB of a
+  // 1 GiB registration unprotected).
+  const tables = mm.kernel.tables;
   const alloc = protect && state.markers;
   let next: number;
   for (let addr = start; addr < end; addr = next) {
@@ -188,21 +195,21 @@ export function uffdWpRange(mm: Mm, vma: Vma, start: number, end: number, protec
       next = addrEnd(addr, end, PUD_SHIFT);
       continue;
     }
-    let pmd = entries[pmdSlot]!;
+    let pmd = tables.entries[pmdSlot]!;
     if (pmd === 0) {
       if (!alloc) continue;
       mm.allocTableAt(pmdSlot);
-      pmd = entries[pmdSlot]!;
+      pmd = tables.entries[pmdSlot]!;
     }
     if (pmdLeaf(pmd) || isSwapPte(pmd)) {
       const whole = addr % PMD_SIZE === 0 && next - addr === PMD_SIZE;
       if (whole && pmdLeaf(pmd) && (vma.isAnonymous || !protect)) {
         // change_huge_pmd: the whole huge page at once.
-        changeEntry(state, entries, pmdSlot);
+        changeEntry(state, tables.entries, pmdSlot);
         continue;
       }
       mm.splitHugePmd(vma, pmdSlot, addr);
-      pmd = entries[pmdSlot]!;
+      pmd = tables.entries[pmdSlot]!;
     }
     if (!isTableEntry(pmd)) continue;
     changePteTable(state, pmdSlot, addr, next);
