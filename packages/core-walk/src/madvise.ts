@@ -83,7 +83,7 @@ import {
   VM_WRITE,
   type Vma,
 } from './vma.js';
-import { zapVmaRange, ZAP_FILE_PAGES_ONLY } from './zap.js';
+import { installUffdWpMarkerIfNeeded, zapVmaRange, ZAP_FILE_PAGES_ONLY } from './zap.js';
 
 const MADV_DONTDUMP_FLAG = 0; // VM_DONTDUMP is not modelled: it has no effect on memory.
 
@@ -503,6 +503,8 @@ function reclaimPte(mm: Mm, slot: number, vma: Vma, addr: number): void {
   // Without one the cache keeps the page.
   if (pteDirty(pte)) frames.set(pfn, PG_DIRTY);
   tables.entries[slot] = 0;
+  // try_to_unmap_one keeps a uffd-wp protection as a marker where the page was.
+  installUffdWpMarkerIfNeeded(mm, vma, slot, pteUffdWp(pte), 0);
   accountPteUnmap(mm, pfn);
   const swap = mm.kernel.swap;
   const file = vma.file;

@@ -128,11 +128,12 @@ export function zapVmaRange(mm: Mm, vma: Vma, start: number, end: number, zapFla
 }
 
 /**
- * zap_install_uffd_wp_if_needed: on a file-backed VMA registered for
- * uffd-wp, a protected entry leaves an uffd-wp marker behind so the
- * protection survives the zap (anonymous memory has nothing to refault).
+ * zap_install_uffd_wp_if_needed / pte_install_uffd_wp_if_needed: on a
+ * file-backed VMA registered for uffd-wp, a protected entry leaves an
+ * uffd-wp marker behind so the protection survives the zap or the unmap by
+ * reclaim (anonymous memory has nothing to refault).
  */
-function installUffdWpMarkerIfNeeded(mm: Mm, vma: Vma, slot: number, wasProtected: boolean, zapFlags: number): void {
+export function installUffdWpMarkerIfNeeded(mm: Mm, vma: Vma, slot: number, wasProtected: boolean, zapFlags: number): void {
   if (!wasProtected || (zapFlags & ZAP_DROP_MARKER) !== 0) return;
   if (vma.isAnonymous || (vma.flags & VM_UFFD_WP) === 0) return;
   mm.kernel.tables.entries[slot] = makeUffdWpMarker();
