@@ -47,3 +47,4 @@ export type { Feature, MadviseBehavior, UserfaultHandler, DevicePrivateHandler, 
 export { token, resolveToken, resolveAllTokens } from './di/tokens.js';
 export type { Token } from './di/tokens.js';
 export type { DependencyContainer } from './di/container.js';
+export { ErrnoError, PagewalkArgumentError, SignalError, describeFolio, orThrow, readByte, writeByte, type FolioInfo } from './friendly.js';

@@ -97,6 +97,13 @@ export class Kernel {
   }
 
   /** A new, empty address space. */
+  /** util.inspect / console.log: a summary, not the typed arrays behind it. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    const p = this.profile;
+    const features = this.featureNames.length > 0 ? this.featureNames.join(', ') : 'none';
+    return `Kernel { thp: ${p.thp}, zeroPage: ${p.zeroPage}, swap: ${p.swap ? p.swapDevice : 'none'}, hugetlbFree: ${this.hugetlbFree}, features: ${features}, mms: ${this.mms.size} }`;
+  }
+
   createMm(): Mm {
     const mm = new Mm(this);
     this.mms.add(mm);

@@ -633,6 +633,13 @@ export class Mm {
 
   /* ---------------------------------------------------------------- exit */
 
+  /** util.inspect / console.log: the address space as /proc/pid/maps lines, hex addresses. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    const vmas = this.vmas.all();
+    const lines = vmas.map((vma) => `  ${vma.toMapsLine()}`);
+    return `Mm {${this.exited ? ' exited' : ''} ${vmas.length} VMA${vmas.length === 1 ? '' : 's'}${lines.length > 0 ? `\n${lines.join('\n')}\n` : ' '}}`;
+  }
+
   /** exit_mmap(): unmaps everything and frees the page tables. */
   exit(): void {
     if (this.exited) return;

@@ -123,6 +123,23 @@ export class Vma {
   toString(): string {
     return `[${this.start.toString(16)}-${this.end.toString(16)} ${vmFlagNames(this.flags).join(',')}${this.file ? ' file' : ''}]`;
   }
+
+  /** A /proc/pid/maps line: `7f0000000000-7f0000010000 rw-p 00000000 anon`, then the VMA's flag names. */
+  toMapsLine(): string {
+    const perms =
+      ((this.flags & VM_READ) !== 0 ? 'r' : '-') +
+      ((this.flags & VM_WRITE) !== 0 ? 'w' : '-') +
+      ((this.flags & VM_EXEC) !== 0 ? 'x' : '-') +
+      ((this.flags & VM_MAYSHARE) !== 0 ? 's' : 'p');
+    const offset = (this.file === null ? 0 : this.pgoff * PAGE_SIZE).toString(16).padStart(8, '0');
+    const what = this.file === null ? 'anon' : this.isHugetlb ? 'hugetlb' : 'shmem';
+    return `${this.start.toString(16)}-${this.end.toString(16)} ${perms} ${offset} ${what} [${vmFlagNames(this.flags).join(' ')}]`;
+  }
+
+  /** util.inspect / console.log show the maps line, not the whole kernel behind the VMA. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `Vma ${this.toMapsLine()}`;
+  }
 }
 
 function anonVmaCompatible(a: AnonVma | null, b: AnonVma | null): boolean {

@@ -11,7 +11,7 @@
  * - `pagemapScan(mm, arg)`: a typed call taking names or masks, returning
  *   `{ ret, walkEnd, regions }` or a negative errno.
  */
-import { Errno, PAGE_SIZE, type Mm, type MmWalkOps } from '@pagewalk/core-walk';
+import { Errno, PAGE_SIZE, PagewalkArgumentError, type Mm, type MmWalkOps } from '@pagewalk/core-walk';
 import { claimMmInternal } from '@pagewalk/core-walk/mm-internal';
 import {
   bindScanBuffer,
@@ -25,6 +25,8 @@ import {
   type RegionSink,
 } from './scan-walk.js';
 import {
+  PM_SCAN_CHECK_WPASYNC,
+  PM_SCAN_WP_MATCHING,
   PAGE_REGION_SIZE,
   PM_SCAN_ARG_SIZE,
   PM_SCAN_BOUNCE_REGIONS,
@@ -326,7 +328,11 @@ function flagsOf(value: number | readonly PmScanFlagName[] | undefined): number 
   if (value === undefined) return 0;
   if (typeof value === 'number') return value;
   let flags = 0;
-  for (const name of value) flags |= 1 << PM_SCAN_FLAG_NAMES.indexOf(name);
+  for (const name of value) {
+    const bit = PM_SCAN_FLAG_NAMES.indexOf(name);
+    if (bit < 0) throw new PagewalkArgumentError('pagemapScan', 'flags', `has an unknown flag ${JSON.stringify(name)} (known: ${PM_SCAN_FLAG_NAMES.join(' ')})`);
+    flags |= 1 << bit;
+  }
   return flags;
 }
 
@@ -355,6 +361,15 @@ export function pmScanArgRaw(arg: PmScanArg): PmScanArgRaw {
  */
 export function pagemapScan(mm: Mm, arg: PmScanArg): PmScanResult | number {
   const raw = pmScanArgRaw(arg);
+  // Write-protect flags on a kernel with no userfaultfd provider can only skip
+  // every VMA (or fail with EPERM): say what to install instead.
+  if ((raw.flags & (PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC)) !== 0 && uffdWpAsyncQueryOf(mm.kernel) === null) {
+    throw new PagewalkArgumentError(
+      'pagemapScan',
+      'flags',
+      'asks for write-protection (wp_matching / check_wpasync), but no userfaultfd provider is installed: install @pagewalk/uffd-wp (createKernel({ features: [uffdWp, pagemapScanFeature] })) and register the range with UFFDIO_REGISTER_MODE_WP under UFFD_FEATURE_WP_ASYNC, or pass pagemapScanIoctl the raw flags for the kernel-faithful result',
+    );
+  }
   const vec = new PageRegionVec();
   const ret = pagemapScanIoctl(mm, raw, vec);
   if (ret < 0) return ret;

@@ -2,6 +2,7 @@
  * The user-visible constants of PAGEMAP_SCAN and /proc/pid/pagemap
  * (include/uapi/linux/fs.h, fs/proc/task_mmu.c), x86-64 with 4 KiB pages.
  */
+import { PagewalkArgumentError } from '@pagewalk/core-walk';
 import { CATEGORY_NAMES } from '@pagewalk/scenario';
 
 /* ---- PAGEMAP_SCAN categories (page_region.categories and every mask) ---- */
@@ -95,11 +96,14 @@ export function categoryNames(mask: number): PmScanCategoryName[] {
 
 /** The mask of a list of category names; `'all'` stands for every category. */
 export function categoryMask(names: readonly (PmScanCategoryName | 'all')[]): number {
+  if (!Array.isArray(names)) throw new PagewalkArgumentError('categoryMask', 'names', `must be a list of category names, got ${typeof names}`);
   let mask = 0;
   for (const name of names) {
     if (name === 'all') return PM_SCAN_CATEGORIES;
     const bit = PM_SCAN_CATEGORY_NAMES.indexOf(name);
-    if (bit >= 0) mask |= 1 << bit;
+    // A typo from plain JavaScript must not silently become 0 (no category).
+    if (bit < 0) throw new PagewalkArgumentError('categoryMask', 'names', `has an unknown category ${JSON.stringify(name)} (known: ${PM_SCAN_CATEGORY_NAMES.join(' ')} all)`);
+    mask |= 1 << bit;
   }
   return mask;
 }
