@@ -2,7 +2,7 @@
 // each round copy only the pages written since the previous round, found
 // through userfaultfd write-protection in WP_ASYNC mode. The copy is
 // checked byte for byte against the source after every round.
-import { AccessKind, MAP_ANONYMOUS, MAP_PRIVATE, PAGE_SIZE, PROT_READ, PROT_WRITE, createKernel } from '@pagewalk/core-walk';
+import { AccessKind, MAP_ANONYMOUS, MAP_PRIVATE, PAGE_SIZE, PROT_READ, PROT_WRITE, createKernel, orThrow } from '@pagewalk/core-walk';
 import {
   UFFD_API,
   UFFD_FEATURE_WP_ASYNC,
@@ -21,15 +21,13 @@ export interface RoundReport {
 export function runDirtyTracker(pages = 32, rounds = 5, seed = 1): RoundReport[] {
   const kernel = createKernel({ features: [uffdWp] });
   const mm = kernel.createMm();
-  const base = mm.mmap(0, pages * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
-  if (base < 0) throw new Error(`mmap: ${base}`);
+  const base = orThrow(mm.mmap(0, pages * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS), 'mmap');
 
   // The uffd: WP_ASYNC (implies WP_UNPOPULATED), the whole area registered for WP.
-  const uffd = userfaultfd(mm);
-  if (typeof uffd === 'number') throw new Error(`userfaultfd: ${uffd}`);
-  if (uffd.api({ api: UFFD_API, features: UFFD_FEATURE_WP_ASYNC }) !== 0) throw new Error('UFFDIO_API');
+  const uffd = orThrow(userfaultfd(mm), 'userfaultfd');
+  orThrow(uffd.api({ api: UFFD_API, features: UFFD_FEATURE_WP_ASYNC }), 'UFFDIO_API');
   const all = { start: base, len: pages * PAGE_SIZE };
-  if (uffd.register({ range: all, mode: UFFDIO_REGISTER_MODE_WP }) !== 0) throw new Error('UFFDIO_REGISTER');
+  orThrow(uffd.register({ range: all, mode: UFFDIO_REGISTER_MODE_WP }), 'UFFDIO_REGISTER');
 
   let state = seed;
   const random = (n: number) => {
