@@ -81,10 +81,18 @@ export function accountPteUnmap(mm: Mm, pfn: number): void {
   frames.put(frames.folioOf(pfn));
 }
 
+/**
+ * The exact address of the access being handled (vmf->real_address): the
+ * handlers work on the page-aligned address, only the userfaultfd message
+ * (UFFD_FEATURE_EXACT_ADDRESS) sees the byte. Read before any nested fault.
+ */
+let realAddress = 0;
+
 function userfault(mm: Mm, vma: Vma, addr: number, reason: UserfaultReason, write: boolean): number {
   const handler = mm.kernel.userfault;
   if (handler === null) return VM_FAULT_SIGBUS;
-  const outcome = handler.handleUserfault(mm, vma, addr, reason, write);
+  // hugetlb reports the huge page (exact addresses are not modelled there).
+  const outcome = handler.handleUserfault(mm, vma, vma.isHugetlb ? addr : realAddress, reason, write);
   if (outcome === UserfaultOutcome.Sigbus) return VM_FAULT_SIGBUS;
   return 0;
 }
@@ -108,8 +116,11 @@ export function thpAllowed(mm: Mm, vma: Vma, addr: number, enforceSysfs = true):
 
 /* ----------------------------------------------------------- the entry */
 
-/** handle_mm_fault for one address. */
-export function handleMmFault(mm: Mm, vma: Vma, addr: number, flags: number): number {
+/** handle_mm_fault for one address (any byte of the page). */
+export function handleMmFault(mm: Mm, vma: Vma, address: number, flags: number): number {
+  realAddress = address;
+  // vmf->address: every handler below sees the page, never the byte inside it.
+  const addr = address - (address % PAGE_SIZE);
   if (vma.isHugetlb) return hugetlbFault(mm, vma, addr, flags);
   const tables = mm.kernel.tables;
   const pmdSlot = mm.pmdSlot(addr, true);
@@ -380,7 +391,7 @@ function doWpPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: number): 
   if (pteUffdWp(entry) && (vma.flags & VM_UFFD_WP) !== 0) {
     const handler = mm.kernel.userfault;
     if (handler === null) return VM_FAULT_SIGBUS;
-    const outcome = handler.handleUserfault(mm, vma, addr, UserfaultReason.Wp, true);
+    const outcome = handler.handleUserfault(mm, vma, realAddress, UserfaultReason.Wp, true);
     if (outcome === UserfaultOutcome.Sigbus) return VM_FAULT_SIGBUS;
     if (outcome === UserfaultOutcome.Retry) return 0;
     // WP_ASYNC: drop the protection in place and go on with the write.
@@ -456,7 +467,7 @@ function doHugePmdWpPage(mm: Mm, vma: Vma, addr: number, pmdSlot: number): numbe
   if (pteUffdWp(pmd) && (vma.flags & VM_UFFD_WP) !== 0) {
     const handler = mm.kernel.userfault;
     if (handler === null) return VM_FAULT_SIGBUS;
-    const outcome = handler.handleUserfault(mm, vma, addr, UserfaultReason.Wp, true);
+    const outcome = handler.handleUserfault(mm, vma, realAddress, UserfaultReason.Wp, true);
     if (outcome === UserfaultOutcome.Sigbus) return VM_FAULT_SIGBUS;
     if (outcome === UserfaultOutcome.Retry) return 0;
     // WP_ASYNC on a THP: split, so only the touched 4 KiB page loses protection.

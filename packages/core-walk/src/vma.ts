@@ -112,7 +112,8 @@ export class Vma {
 
   /** File page index of `addr` inside this VMA (linear_page_index). */
   pageIndex(addr: number): number {
-    return (addr - this.start) / PAGE_SIZE + this.pgoff;
+    // Any byte of a page names that page: a fractional index would miss the page cache.
+    return Math.floor((addr - this.start) / PAGE_SIZE) + this.pgoff;
   }
 
   clone(start: number, end: number): Vma {
