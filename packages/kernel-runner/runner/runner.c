@@ -677,6 +677,8 @@ static void op_access(const struct op *o, int is_write)
 	uint64_t page, pages;
 	range_of(o, &page, &pages);
 	int byte = (int)opt_u64(o, "byte", 0);
+	/* version 2: the byte inside each page that is loaded or stored */
+	uint64_t offset = opt_u64(o, "offset", 0);
 	static uint8_t bytes[1 << 20];
 	volatile uint64_t i = 0;
 	if (pages > sizeof(bytes))
@@ -685,7 +687,7 @@ static void op_access(const struct op *o, int is_write)
 	caught_signal = 0;
 	if (sigsetjmp(access_env, 1) == 0) {
 		for (i = 0; i < pages; i++) {
-			volatile uint8_t *p = page_addr(page + i);
+			volatile uint8_t *p = (volatile uint8_t *)page_addr(page + i) + offset;
 			in_access = 1;
 			if (is_write)
 				*p = (uint8_t)byte;
@@ -986,7 +988,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nops; i++) {
 		const struct op *o = &ops[i];
 		static const char *const allowed[] = {"page", "pages", "prot", "map", "backing", "populate",
-						      "hugetlb", "advice", "byte", "features", "modes", "wp",
+						      "hugetlb", "advice", "byte", "offset", "features", "modes", "wp",
 						      "size", "flags", "start", "end", "vec_len", "vec_null",
 						      "max_pages", "inverted", "mask", "anyof", "return", NULL};
 		cur_line = o->line;
@@ -1017,6 +1019,8 @@ int main(int argc, char **argv)
 			lookup_list(mode_names, kv_get(o, "modes"), "uffd mode");
 		if (kv_get(o, "byte") && opt_u64(o, "byte", 0) > 255)
 			die_input("byte out of range");
+		if (kv_get(o, "offset") && opt_u64(o, "offset", 0) >= PW_PAGE)
+			die_input("offset out of range");
 		for (int k = 0; k < o->nkv; k++) {
 			const char *key = o->kv[k].key;
 			if (strcmp(key, "prot") && strcmp(key, "map") && strcmp(key, "backing") && strcmp(key, "advice") &&

@@ -108,16 +108,18 @@ export const CORE_OP_HANDLERS: Partial<Record<OpName, ScenarioOpHandler>> = {
   mlock: handler<'mlock'>((op, { mm, addressOf }) => syscallResult('mlock', mm.mlock(addressOf(op.page), rangeLength(op.pages)))),
   munlock: handler<'munlock'>((op, { mm, addressOf }) => syscallResult('munlock', mm.munlock(addressOf(op.page), rangeLength(op.pages)))),
   write: handler<'write'>((op, { mm, addressOf }) => {
+    const offset = op.offset ?? 0;
     for (let page = op.page; page < op.page + op.pages; page++) {
-      const value = mm.access(addressOf(page), AccessKind.Write, op.byte);
+      const value = mm.access(addressOf(page) + offset, AccessKind.Write, op.byte);
       if (value < 0) return { op: 'write', signal: signalOf(value), page };
     }
     return { op: 'write', ret: 0 };
   }),
   read: handler<'read'>((op, { mm, addressOf }) => {
     const bytes: number[] = [];
+    const offset = op.offset ?? 0;
     for (let page = op.page; page < op.page + op.pages; page++) {
-      const value = mm.access(addressOf(page), AccessKind.Read);
+      const value = mm.access(addressOf(page) + offset, AccessKind.Read);
       if (value < 0) return { op: 'read', signal: signalOf(value), page, bytes };
       bytes.push(value);
     }

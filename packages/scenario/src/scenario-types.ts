@@ -111,9 +111,13 @@ export interface MunlockOp extends OpCommon, PageRange {
 export interface WriteOp extends OpCommon, PageRange {
   op: 'write';
   byte: number;
+  /** Byte offset inside each page (version 2; 0 when absent). */
+  offset?: number;
 }
 export interface ReadOp extends OpCommon, PageRange {
   op: 'read';
+  /** Byte offset inside each page (version 2; 0 when absent). */
+  offset?: number;
 }
 export interface UffdOpenOp extends OpCommon {
   op: 'uffd_open';
