@@ -116,11 +116,18 @@ export function thpAllowed(mm: Mm, vma: Vma, addr: number, enforceSysfs = true):
 
 /* ----------------------------------------------------------- the entry */
 
+/**
+ * Test-only switch for the property test's mutation check (issue 18): with
+ * `alignFaultAddress` false the handlers get the byte address again, the
+ * bug that put first-touched shared pages outside the page cache.
+ */
+export const faultTestHooks = { alignFaultAddress: true };
+
 /** handle_mm_fault for one address (any byte of the page). */
 export function handleMmFault(mm: Mm, vma: Vma, address: number, flags: number): number {
   realAddress = address;
   // vmf->address: every handler below sees the page, never the byte inside it.
-  const addr = address - (address % PAGE_SIZE);
+  const addr = faultTestHooks.alignFaultAddress ? address - (address % PAGE_SIZE) : address;
   if (vma.isHugetlb) return hugetlbFault(mm, vma, addr, flags);
   const tables = mm.kernel.tables;
   const pmdSlot = mm.pmdSlot(addr, true);

@@ -12,7 +12,7 @@
  */
 export { walkPageRangeUnsafe, walkPageRangeUnsafe as walkPageRangeMm } from './pagewalk.js';
 export type { MmWalkOpsUnsafe } from './walk-ops.js';
-export { accountPteMap, accountPteUnmap, handleMmFault, splitHugePmd, shmemGetPage, thpAllowed, wantsWriteNotify } from './fault.js';
+export { accountPteMap, accountPteUnmap, faultTestHooks, handleMmFault, splitHugePmd, shmemGetPage, thpAllowed, wantsWriteNotify } from './fault.js';
 export { zapVmaRange, freePgtables, ZAP_DROP_MARKER, ZAP_FILE_PAGES_ONLY } from './zap.js';
 export { madviseWalkVmas, populateRange } from './madvise.js';
 export { forEachEntry } from './mprotect.js';
