@@ -571,7 +571,7 @@ export function mapUnusedToZeropage(mm: Mm, pmdSlot: number, pmdAddr: number, he
     const pfn = ptePfn(pte);
     if (pfn < head || pfn >= head + HPAGE_PMD_NR) continue;
     // Each former subpage carries the folio's flags (the head page itself may be gone already).
-    if (!frames.has(pfn, PG_ANON) || frames.has(pfn, PG_MLOCKED) || !isZeroFilled(frames.contents.view(pfn))) continue;
+    if (!frames.has(pfn, PG_ANON) || frames.has(pfn, PG_MLOCKED) || !isZeroFilled(frames.contents.peek(pfn))) continue;
     const mapping = mm.vmas.find(pmdStart + (slot - base) * PAGE_SIZE);
     if (mapping === null || (mapping.flags & VM_LOCKED) !== 0) continue;
     tables.entries[slot] = mkPte(frames.zeroPfn, PTE_SPECIAL | PTE_ACCESSED | (pte & (PTE_SOFT_DIRTY | PTE_UFFD_WP)));

@@ -56,10 +56,10 @@ export function peekPage(mm: Mm, addr: number): Uint8Array | null | undefined {
   if (entry !== 0) {
     if (ptePresent(entry)) {
       const pfn = ptePfn(entry) + (level === 'pmd' ? Math.floor(addr / PAGE_SIZE) % HPAGE_PMD_NR : 0);
-      return kernel.frames.contents.view(pfn);
+      return kernel.frames.contents.peek(pfn);
     }
-    if (isRealSwapEntry(entry)) return kernel.swap === null ? undefined : kernel.swap.contents.view(swpOffset(entry));
-    if (isPfnSwapEntry(entry)) return kernel.frames.contents.view(swpOffset(entry) + (level === 'pmd' ? Math.floor(addr / PAGE_SIZE) % HPAGE_PMD_NR : 0));
+    if (isRealSwapEntry(entry)) return kernel.swap === null ? undefined : kernel.swap.contents.peek(swpOffset(entry));
+    if (isPfnSwapEntry(entry)) return kernel.frames.contents.peek(swpOffset(entry) + (level === 'pmd' ? Math.floor(addr / PAGE_SIZE) % HPAGE_PMD_NR : 0));
     if (!isPteMarker(entry)) return undefined;
   }
   const file = vma.file;
@@ -67,7 +67,7 @@ export function peekPage(mm: Mm, addr: number): Uint8Array | null | undefined {
   const index = file.hugetlb ? vma.pageIndex(addr - (addr % (HPAGE_PMD_NR * PAGE_SIZE))) : vma.pageIndex(addr);
   if (index >= file.pages) return undefined;
   const cached = file.cache[index]!;
-  if (cached > 0) return kernel.frames.contents.view(cached + (file.hugetlb ? Math.floor(addr / PAGE_SIZE) % HPAGE_PMD_NR : 0));
-  if (cached < 0) return kernel.swap === null ? undefined : kernel.swap.contents.view(-cached);
+  if (cached > 0) return kernel.frames.contents.peek(cached + (file.hugetlb ? Math.floor(addr / PAGE_SIZE) % HPAGE_PMD_NR : 0));
+  if (cached < 0) return kernel.swap === null ? undefined : kernel.swap.contents.peek(-cached);
   return null;
 }
