@@ -517,7 +517,7 @@ function apply(world: World, op: SoakOp): [number, number] {
         }
         if (op.advice === MADV_REMOVE && map.shared && map.backing.kind === 'file') {
           const fileIndex = map.backing.pgoff + i;
-          if (whole || map.backing.file.cache[fileIndex] === 0) world.fileBytes.get(map.backing.file)!.delete(fileIndex);
+          if (whole || map.backing.file.cache.get(fileIndex) === 0) world.fileBytes.get(map.backing.file)!.delete(fileIndex);
         }
       }
       if (op.advice === MADV_POPULATE_WRITE) world.adoptPopulatedCopies(p, op.page, pages);

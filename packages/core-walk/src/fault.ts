@@ -203,7 +203,7 @@ function doAnonymousPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: nu
 export function shmemGetPage(mm: Mm, vma: Vma, index: number): number {
   const file = vma.file!;
   const frames = mm.kernel.frames;
-  const cached = file.cache[index]!;
+  const cached = file.cache.get(index);
   if (cached > 0) return cached;
   const pfn = frames.alloc(0, PG_SWAPBACKED | PG_LRU | PG_PAGECACHE);
   if (pfn === NO_FRAME) return NO_FRAME;
@@ -213,7 +213,7 @@ export function shmemGetPage(mm: Mm, vma: Vma, index: number): number {
     swap.free(-cached);
   }
   frames.get(pfn); // the page cache's reference
-  file.cache[index] = pfn;
+  file.cache.set(index, pfn);
   return pfn;
 }
 
@@ -225,11 +225,11 @@ function doFault(mm: Mm, vma: Vma, addr: number, slot: number, flags: number, uf
   const index = vma.pageIndex(addr);
   if (index >= file.pages) return VM_FAULT_SIGBUS;
   if (!write) faultAround(mm, vma, addr, slot);
-  if ((vma.flags & VM_UFFD_MISSING) !== 0 && file.cache[index] === 0) {
+  if ((vma.flags & VM_UFFD_MISSING) !== 0 && file.cache.get(index) === 0) {
     return userfault(mm, vma, addr, UserfaultReason.Missing, write);
   }
   // shmem_get_folio_gfp: a page in the cache (or swapped out of it) is a MINOR fault.
-  if ((vma.flags & VM_UFFD_MINOR) !== 0 && file.cache[index] !== 0) {
+  if ((vma.flags & VM_UFFD_MINOR) !== 0 && file.cache.get(index) !== 0) {
     return userfault(mm, vma, addr, UserfaultReason.Minor, write);
   }
   const cachePfn = shmemGetPage(mm, vma, index);
@@ -286,7 +286,7 @@ function faultAround(mm: Mm, vma: Vma, addr: number, slot: number): void {
     if (off === pteOff || entries[base + off] !== 0) continue;
     const index = index0 + off;
     if (index < 0 || index >= file.pages) continue;
-    const pfn = file.cache[index]!;
+    const pfn = file.cache.get(index);
     if (pfn <= 0) continue;
     accountPteMap(mm, pfn);
     entries[base + off] = mkPte(pfn, bits);
@@ -604,13 +604,13 @@ function hugetlbFault(mm: Mm, vma: Vma, addr: number, flags: number): number {
     const shared = (vma.flags & VM_SHARED) !== 0;
     const file = vma.file;
     const index = vma.pageIndex(haddr);
-    if (shared && file !== null && file.cache[index]! > 0) {
-      head = file.cache[index]!;
+    if (shared && file !== null && file.cache.get(index) > 0) {
+      head = file.cache.get(index);
     } else {
       head = frames.alloc(9, PG_HUGETLB | PG_ANON_EXCLUSIVE | (shared ? PG_PAGECACHE : PG_ANON));
       if (head === NO_FRAME) return VM_FAULT_OOM;
       if (shared && file !== null) {
-        file.cache[index] = head;
+        file.cache.set(index, head);
         frames.get(head);
       }
     }

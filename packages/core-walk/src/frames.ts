@@ -289,7 +289,11 @@ export class FramePool {
   readonly zeroPfn: number;
   private hugeZero = 0;
 
-  constructor(initialFrames = 4096) {
+  /** Frames the machine has (RAM size); alloc fails beyond it. */
+  readonly limit: number;
+
+  constructor(initialFrames = 4096, limit = MAX_PFN + 1) {
+    this.limit = Math.min(limit, MAX_PFN + 1);
     this.capacity = initialFrames;
     this.refcount = new Int32Array(initialFrames);
     this.mapcount = new Int32Array(initialFrames);
@@ -318,6 +322,7 @@ export class FramePool {
 
   /** Allocates a folio of `order` (0 or 9) with refcount 0; returns the head pfn or NO_FRAME. */
   alloc(order: 0 | 9, flags: number): number {
+    if (this.used + (order === 0 ? 1 : HPAGE_PMD_NR) > this.limit) return NO_FRAME;
     let pfn: number | undefined;
     if (order === 0) {
       pfn = this.free0.pop();

@@ -66,7 +66,7 @@ export function peekPage(mm: Mm, addr: number): Uint8Array | null | undefined {
   if (file === null) return null;
   const index = file.hugetlb ? vma.pageIndex(addr - (addr % (HPAGE_PMD_NR * PAGE_SIZE))) : vma.pageIndex(addr);
   if (index >= file.pages) return undefined;
-  const cached = file.cache[index]!;
+  const cached = file.cache.get(index);
   if (cached > 0) return kernel.frames.contents.peek(cached + (file.hugetlb ? Math.floor(addr / PAGE_SIZE) % HPAGE_PMD_NR : 0));
   if (cached < 0) return kernel.swap === null ? undefined : kernel.swap.contents.peek(-cached);
   return null;
