@@ -250,10 +250,13 @@ export function translateScenario(scenario: unknown): Translation {
   return { lines: lines.join('\n') + '\n' };
 }
 
-/** Version 2 `offset` of read / write: only written when present, so version 1 scripts are unchanged. */
+/** Version 2 `offset` (and `length`) of read / write: only written when not the default, so version 1 scripts are unchanged. */
 function pushOffset(parts: string[], op: Record<string, unknown>, i: number): void {
-  if (op.offset === undefined) return;
   const offset = nonNegInt(op, i, 'offset', 0);
   if (offset > 4095) fail(i, 'offset', 'expected 0..4095');
   if (offset !== 0) parts.push(`offset=${offset}`);
+  if (op.length === undefined) return;
+  const length = nonNegInt(op, i, 'length', 1);
+  if (length < 1 || length > 4096) fail(i, 'length', 'expected 1..4096');
+  if (length !== 1) parts.push(`length=${length}`);
 }

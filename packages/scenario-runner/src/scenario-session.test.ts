@@ -66,6 +66,9 @@ describe('runScenario', () => {
           { op: 'madvise', page: 0, pages: 2, advice: 'dontneed' },
           { op: 'read', page: 0, pages: 2, offset: 1 },
           { op: 'read', page: 0, pages: 2 },
+          { op: 'write', page: 0, pages: 1, byte: 3, offset: 4094, length: 4 },
+          { op: 'read', page: 0, pages: 1, offset: 4093, length: 6 },
+          { op: 'read', page: 1, pages: 1, offset: 4095, length: 2 },
         ],
       },
       'offsets.json',
@@ -74,6 +77,9 @@ describe('runScenario', () => {
     expect(run.results.slice(3)).toEqual([
       { op: 'read', ret: 0, bytes: [26, 26] },
       { op: 'read', ret: 0, bytes: [0, 0] },
+      { op: 'write', ret: 0 },
+      { op: 'read', ret: 0, bytes: [0, 3, 3, 3, 3, 0] },
+      { op: 'read', signal: 'SIGSEGV', page: 2, bytes: [0] },
     ]);
   });
 
