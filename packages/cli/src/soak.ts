@@ -38,6 +38,7 @@ import {
   PROT_NONE,
   PROT_READ,
   PROT_WRITE,
+  SIGKILL,
   SIGSEGV,
   checkInvariants,
   createKernel,
@@ -391,6 +392,7 @@ class World {
    * no longer show through them.
    */
   adoptPopulatedCopies(p: Proc, page: number, pages: number): void {
+    if (p.mm.killed) return;
     for (let i = page; i < Math.min(ARENA, page + pages); i++) {
       const map = p.maps.get(i);
       if (map === undefined || map.shared || map.backing.kind !== 'file' || p.priv.has(i)) continue;
@@ -402,11 +404,18 @@ class World {
 
   /** After a zapping op that failed part-way: private data whose entry is gone was dropped. */
   dropZappedPrivate(p: Proc, page: number, pages: number): void {
+    if (p.mm.killed) return;
     for (let i = page; i < Math.min(ARENA, page + pages); i++) {
       if (!p.priv.has(i)) continue;
       const entry = p.mm.leafEntry(addrOf(BASE, i));
       if (entry === 0 || isPteMarker(entry)) p.priv.delete(i);
     }
+  }
+
+  /** Processes the OOM killer took are gone from the model; an episode always keeps one process. */
+  reapKilled(): void {
+    for (let i = this.procs.length - 1; i >= 0; i--) if (this.procs[i]!.mm.killed) this.procs.splice(i, 1);
+    if (this.procs.length === 0) this.procs.push(this.newProc(this.kernel.createMm()));
   }
 
   exit(index: number): void {
@@ -456,6 +465,7 @@ function apply(world: World, op: SoakOp): [number, number] {
         if (r !== -Errno.EEXIST) fail(`mmap: ${r}`);
         return [0, 0];
       }
+      if (mm.killed) return [0, 0]; // MAP_POPULATE ran out of memory and the OOM killer took this process
       let backing: Backing = file ? { kind: 'file', file, pgoff: pgoff - op.page } : { kind: 'anon' };
       if (!file && op.shared) {
         const vma = mm.vmas.lookup(addrOf(BASE, op.page))!;
@@ -532,6 +542,7 @@ function apply(world: World, op: SoakOp): [number, number] {
         const map = page < ARENA ? p.maps.get(page) : undefined;
         const guarded = map !== undefined && world.isGuarded(p, page);
         const r = mm.access(addrOf(BASE, op.page) + op.offset + i, AccessKind.Write, op.value);
+        if (r === -SIGKILL && mm.killed) return [0, 0]; // RAM full and this process was the OOM killer's victim
         if (map === undefined || (map.prot & PROT_WRITE) === 0 || guarded) {
           if (r !== -SIGSEGV) fail(`write page ${page} offset ${offset}: ${r}, expected SIGSEGV`);
           return [op.page, page - op.page + 1];
@@ -564,6 +575,7 @@ function apply(world: World, op: SoakOp): [number, number] {
         const map = page < ARENA ? p.maps.get(page) : undefined;
         const guarded = map !== undefined && world.isGuarded(p, page);
         const r = mm.access(addrOf(BASE, op.page) + op.offset + i, AccessKind.Read);
+        if (r === -SIGKILL && mm.killed) return [0, 0];
         if (map === undefined || map.prot === PROT_NONE || guarded) {
           if (r !== -SIGSEGV) fail(`read page ${page} offset ${offset}: ${r}, expected SIGSEGV`);
           return [op.page, page - op.page + 1];
@@ -641,6 +653,8 @@ function apply(world: World, op: SoakOp): [number, number] {
           data[i * PAGE_SIZE + op.offset] = op.value;
         }
         const result = p.mirror.write(start, pages, data);
+        // The device's write faults broke COW on private file pages (even where it then failed): those copies are the process's own now.
+        world.adoptPopulatedCopies(p, op.page, pages);
         for (let i = 0; i < pages; i++) {
           const page = op.page + i;
           const map = p.maps.get(page)!;
@@ -674,6 +688,9 @@ const PROFILES: Partial<KernelProfile>[] = [
   { thp: 'always', swap: false },
   { thp: 'madvise', swap: true },
   { thp: 'never', swap: true },
+  // Small RAM: faults and populates run out of memory and the OOM killer takes processes.
+  { thp: 'never', swap: false, ramPages: 400, overcommit: 'always' },
+  { thp: 'always', swap: true, ramPages: 1100, overcommit: 'always' },
 ];
 
 /** Seed of episode `episode` of a run with `seed`. */
@@ -685,8 +702,10 @@ function episodeSeed(seed: number, episode: number): number {
 export function drawEpisode(seed: number, episode: number, count: number, features: SoakFeatures): SoakEpisode {
   const r = new Random(episodeSeed(seed, episode));
   const profile = PROFILES[r.int(PROFILES.length)]!;
+  // No userfaultfd ops with a small RAM: a handler that cannot allocate leaves its fault waiting.
+  const drawn = profile.ramPages === undefined ? features : { ...features, uffd: undefined };
   const ops: SoakOp[] = [];
-  for (let i = 0; i < count; i++) ops.push(drawOp(r, features));
+  for (let i = 0; i < count; i++) ops.push(drawOp(r, drawn));
   return { profile, ops };
 }
 
@@ -701,6 +720,7 @@ export function runEpisode(episode: SoakEpisode, features: SoakFeatures, fullChe
   for (let i = 0; i < episode.ops.length; i++) {
     try {
       const [page, pages] = apply(world, episode.ops[i]!);
+      world.reapKilled();
       world.checkInvariants();
       world.checkRange(page, pages);
       if ((i + 1) % fullCheckEvery === 0) world.checkAll();

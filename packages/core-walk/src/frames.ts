@@ -281,8 +281,10 @@ export class FramePool {
   private top = 1;
   private free0: number[] = [];
   private free9: number[] = [];
-  /** Frames currently allocated (including the zero pages). */
+  /** Frames currently allocated (including the zero pages and device memory). */
   used = 0;
+  /** Of those, device-private frames (ZONE_DEVICE): the device's memory, not RAM. */
+  deviceUsed = 0;
   /** Frames pinned by GUP-style users (pfn → pins), rare. */
   readonly pins = new Map<number, number>();
   /** The shared zero page. */
@@ -306,6 +308,11 @@ export class FramePool {
     return this.capacity;
   }
 
+  /** Frames of RAM in use (device memory excluded). */
+  get ramUsed(): number {
+    return this.used - this.deviceUsed;
+  }
+
   /** Bytes of per-frame metadata for the frames in use. */
   get metadataBytesInUse(): number {
     return this.used * (4 + 4 + 2);
@@ -322,7 +329,8 @@ export class FramePool {
 
   /** Allocates a folio of `order` (0 or 9) with refcount 0; returns the head pfn or NO_FRAME. */
   alloc(order: 0 | 9, flags: number): number {
-    if (this.used + (order === 0 ? 1 : HPAGE_PMD_NR) > this.limit) return NO_FRAME;
+    const device = (flags & PG_ZONE_DEVICE) !== 0;
+    if (!device && this.used - this.deviceUsed + (order === 0 ? 1 : HPAGE_PMD_NR) > this.limit) return NO_FRAME;
     let pfn: number | undefined;
     if (order === 0) {
       pfn = this.free0.pop();
@@ -336,6 +344,7 @@ export class FramePool {
     this.flags[pfn] = PG_ALLOCATED | flags | (order === 9 ? PG_HEAD : 0);
     for (let i = 1; i < n; i++) this.flags[pfn + i] = PG_ALLOCATED | PG_TAIL | (flags & (PG_ZERO | PG_HUGETLB));
     this.used += n;
+    if (device) this.deviceUsed += n;
     return pfn;
   }
 
@@ -426,6 +435,7 @@ export class FramePool {
   private freeFolio(head: number): void {
     if (this.has(head, PG_ZERO)) throw new Error('freeing the zero page');
     const n = this.folioPages(head);
+    if (this.has(head, PG_ZONE_DEVICE)) this.deviceUsed -= n;
     for (let i = 0; i < n; i++) {
       this.contents.clear(head + i);
       this.flags[head + i] = 0;

@@ -108,6 +108,6 @@ export function checkInvariants(kernel: Kernel): string[] {
   let committed = 0;
   for (const mm of kernel.mms) for (const vma of mm.vmas.all()) if ((vma.flags & VM_ACCOUNT) !== 0) committed += vma.pages;
   if (kernel.committedPages !== committed) problems.push(`commit charge ${kernel.committedPages} pages but ${committed} accountable pages are mapped`);
-  if (frames.used > frames.limit) problems.push(`${frames.used} frames in use but RAM has ${frames.limit}`);
+  if (frames.ramUsed > frames.limit) problems.push(`${frames.ramUsed} frames of RAM in use but RAM has ${frames.limit}`);
   return problems;
 }

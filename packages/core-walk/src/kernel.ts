@@ -131,12 +131,13 @@ export class Kernel {
   /**
    * The OOM killer (out_of_memory → select_bad_process): the live process
    * with the most resident and swapped pages (oom_badness; on a tie the
-   * oldest) is killed and its memory freed. Returns the victim, or null
-   * when no process holds anything.
+   * oldest; one holding nothing is still eligible) is killed and its memory
+   * freed. Returns the victim, or null when no process is left (where the
+   * kernel would panic: memory full of unreclaimable page cache).
    */
   oomKill(): Mm | null {
     let victim: Mm | null = null;
-    let most = 0;
+    let most = -1;
     for (const mm of this.mms) {
       const points = mm.oomBadness();
       if (points > most) {

@@ -24,3 +24,23 @@ describe.each([0, 1, 2048, 4095])('device migration back at +%i', (off) => {
     expect(checkInvariants(kernel)).toEqual([]);
   });
 });
+
+describe('device memory is not RAM; a migration back with RAM full runs the OOM killer', () => {
+  it('kills the largest process, then the device page comes back with its bytes', () => {
+    const kernel = createKernel({ features: [hmmMigrate], profile: { ramPages: 64, thp: 'never', overcommit: 'always' } });
+    const mm = kernel.createMm();
+    const buf = mm.mmap(0, 2 * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+    expect(mm.access(buf + P + 4095, AccessKind.Write, 42)).toBe(0);
+    const gpu = new HmmTestDevice(kernel, 'gpu0');
+    gpu.open(mm).migrateToDevice(buf, 2);
+    const hog = kernel.createMm();
+    const big = hog.mmap(0, 128 * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+    const free = kernel.frames.limit - kernel.frames.ramUsed;
+    for (let i = 0; i < free; i++) expect(hog.access(big + i * P, AccessKind.Write, 1)).toBe(0);
+    expect(kernel.frames.ramUsed).toBe(kernel.frames.limit);
+    expect(mm.access(buf + P + 4095, AccessKind.Read)).toBe(42);
+    expect(hog.killed).toBe(true);
+    expect(mm.killed).toBe(false);
+    expect(checkInvariants(kernel)).toEqual([]);
+  });
+});
