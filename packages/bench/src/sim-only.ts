@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import {
+  AccessKind,
   MAP_ANONYMOUS,
   MAP_FIXED_NOREPLACE,
   MAP_POPULATE,
@@ -160,4 +161,30 @@ function populateAndWalk(pages: number): void {
   const state: Count = { n: 0 };
   walkPageRange(mm, BASE, BASE + pages * PAGE_SIZE, countBatchOps, state);
   if (state.n !== pages) throw new Error(`growth walk counted ${state.n}, expected ${pages}`);
+}
+
+export interface ContentFigures {
+  pages: number;
+  /** Host bytes of the page-content store per page written once at one offset. */
+  contentBytesPerPage: number;
+  /** The same plus page tables and frame metadata (everything a written page costs). */
+  totalBytesPerPage: number;
+}
+
+/** Writes one byte at one offset of each of `pages` pages (no populate) and measures what the contents cost the host. */
+export function contentFigures(pages: number): ContentFigures {
+  const kernel = createKernel();
+  const mm = kernel.createMm();
+  const r = mm.mmap(BASE, pages * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE);
+  if (r !== BASE) throw new Error(`simulator mmap returned ${r}`);
+  for (let i = 0; i < pages; i++) mm.access(BASE + i * PAGE_SIZE + 1234, AccessKind.Write, (i % 255) + 1);
+  if (kernel.frames.contents.stored !== pages) throw new Error(`${kernel.frames.contents.stored} pages hold contents, expected ${pages}`);
+  const content = kernel.frames.contents.hostBytes;
+  const figures = {
+    pages,
+    contentBytesPerPage: content / pages,
+    totalBytesPerPage: (content + kernel.tables.bytesInUse + kernel.frames.metadataBytesInUse) / pages,
+  };
+  mm.exit();
+  return figures;
 }

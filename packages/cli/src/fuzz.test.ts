@@ -29,6 +29,14 @@ describe('scenarioArbitrary', () => {
     );
   });
 
+  it('draws byte offsets inside the page for reads and writes, edges included', () => {
+    const samples = fc.sample(scenarioArbitrary({ ops: ['mmap', 'write', 'read'] }), { numRuns: 200, seed: 3 });
+    const offsets = new Set(samples.flatMap((scenario) => scenario.ops.flatMap((op) => ('offset' in op && op.offset !== undefined ? [op.offset] : []))));
+    expect(offsets.has(4095)).toBe(true);
+    expect(offsets.has(1)).toBe(true);
+    expect([...offsets].some((offset) => offset !== 1 && offset !== 2048 && offset !== 4095)).toBe(true);
+  });
+
   it('uses only the ops it is given', () => {
     const samples = fc.sample(scenarioArbitrary({ ops: ['mmap', 'read'] }), { numRuns: 50, seed: 2 });
     const used = new Set(samples.flatMap((scenario) => scenario.ops.map((op) => op.op)));

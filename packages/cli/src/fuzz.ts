@@ -84,6 +84,17 @@ const scanRaw = fc.record(
     { requiredKeys: [] },
   );
 
+/**
+ * The byte inside each page a read or write touches (scenario format v2):
+ * absent (offset 0) half the time, else a page edge or any byte, so a
+ * model that only keeps offset 0 right is caught.
+ */
+const offsetField: fc.Arbitrary<{ offset?: number }> = fc.oneof(
+  { weight: 4, arbitrary: fc.constant({}) },
+  { weight: 2, arbitrary: fc.constantFrom(1, 2048, 4095).map((offset) => ({ offset })) },
+  { weight: 2, arbitrary: fc.nat({ max: 4095 }).map((offset) => ({ offset })) },
+);
+
 function opArbitrary(name: OpName, advice: readonly AdviceName[]): fc.Arbitrary<Record<string, unknown>> {
   const range = pageRange;
   const withRange = (fields: Record<string, fc.Arbitrary<unknown>>) =>
@@ -102,7 +113,9 @@ function opArbitrary(name: OpName, advice: readonly AdviceName[]): fc.Arbitrary<
     case 'madvise':
       return withRange({ advice: fc.constantFrom(...advice) });
     case 'write':
-      return withRange({ byte: fc.nat({ max: 255 }) });
+      return fc.tuple(withRange({ byte: fc.nat({ max: 255 }) }), offsetField).map(([op, offset]) => ({ ...op, ...offset }));
+    case 'read':
+      return fc.tuple(withRange({}), offsetField).map(([op, offset]) => ({ ...op, ...offset }));
     case 'dev_write':
       return withRange({ byte: fc.nat({ max: 255 }) });
     case 'uffd_open':

@@ -10,6 +10,7 @@ commands:
   demo [--json]      a guided tour of the simulator, step by step
   conform PATH...    run scenarios on the simulator and the kernel, show differences
   fuzz               differential fuzzing of the simulator against the kernel
+  soak [--ops N]     long random run on the library API, checking every byte and invariant
   kernel-profile     print this machine's kernel profile (what recordings it can re-check)
   help [COMMAND]     show help (also: pagewalk COMMAND --help)
 
@@ -78,6 +79,26 @@ options:
   --profiles  also draw a kernel profile per scenario (THP mode, huge zero page,
               zram swap, 2 MiB hugetlb pages); the kernel side sets the machine
               up for each (root only, otherwise those scenarios are skipped)
+`,
+  soak: `usage: pagewalk soak [--ops N] [--seed S] [--json]
+
+Drives the simulator's library API directly with random operations from every
+installed feature: mmap (anonymous, memfd, several mappings of one memfd,
+MAP_POPULATE), partial munmap, mprotect, mlock, every madvise advice (guard
+pages included), reads and writes at any byte offset and length (crossing
+pages), fork trees and exits, userfaultfd (MISSING, write-protect), device
+migration and device reads and writes (HMM test driver), under THP always,
+madvise and never, with and without swap. After every op it checks the
+kernel's invariants and the bytes of the pages the op touched, in every
+process, against a byte model (every mapped page every 256 ops and at the
+end of each 2000-op episode, which starts a fresh kernel). Any exception is
+a failure. Reports ops run, ops/s and violations; on a violation it shrinks
+the failing episode and prints a minimal reproduction, exit status 1.
+
+options:
+  --ops N    ops to run (default 100000)
+  --seed S   random seed, to reproduce a run (default: chosen and printed)
+  --json     also print the report as one JSON object
 `,
   help: `usage: pagewalk help [COMMAND]
 

@@ -15,6 +15,7 @@ import { loadKernelExecutor, type KernelExecutor } from './kernel-executor.js';
 import { integerOption, parseArguments, stringOption, type ParsedArguments } from './parse-arguments.js';
 import { createProgress } from './progress.js';
 import { readScenarioFiles } from './scenario-files.js';
+import { formatReproduction, loadSoakFeatures, runSoak, type SoakFeatures } from './soak.js';
 
 /** The CLI package's version (package.json sits beside src/ and dist/). */
 export const CLI_VERSION: string = (
@@ -40,6 +41,8 @@ export interface CliDependencies {
   features?: readonly ScenarioFeature[];
   /** The real-kernel executor; @pagewalk/kernel-runner by default. */
   kernel?: KernelExecutor;
+  /** What `pagewalk soak` drives; the installed feature packages by default. */
+  soakFeatures?: SoakFeatures;
 }
 
 export const processIo: CliIo = {
@@ -64,6 +67,7 @@ export const processIo: CliIo = {
 
 interface CommandContext {
   io: CliIo;
+  soakFeatures(): Promise<SoakFeatures>;
   features(): Promise<readonly ScenarioFeature[]>;
   kernel(): Promise<KernelExecutor>;
 }
@@ -294,12 +298,44 @@ const kernelProfileCommand: Command = async (parsed, context) => {
   return 0;
 };
 
+const soakCommand: Command = async (parsed, context) => {
+  requireNoPositionals(parsed, 'soak');
+  const ops = integerOption(parsed, 'ops', 100_000, 1, 1_000_000_000);
+  const seed = integerOption(parsed, 'seed', Date.now() % 2 ** 31, 0, 2 ** 32 - 1);
+  const features = await context.soakFeatures();
+  const { io } = context;
+  const installed = [features.guardPages && 'guard-pages', features.uffd && 'uffd-wp', features.hmm && 'hmm-migrate'].filter(Boolean);
+  io.stdout(`soak: ${ops} ops, seed ${seed}, features: core${installed.map((name) => ` ${name}`).join('')}\n`);
+  const progress = createProgress(io.stdout, io.isTty);
+  const report = runSoak({ ops, seed, features, onProgress: (done, total) => progress.update(done, total, 'soak') });
+  progress.finish();
+  const rate = report.seconds > 0 ? Math.round(report.ops / report.seconds) : report.ops;
+  if (parsed.options.has('json')) {
+    io.stdout(`${JSON.stringify({ ops: report.ops, seconds: Number(report.seconds.toFixed(3)), opsPerSecond: rate, seed, violations: report.violations, failure: report.failure })}\n`);
+  }
+  if (report.failure === null) {
+    io.stdout(`soak: ${report.ops} ops in ${report.episodes} episodes, ${report.seconds.toFixed(1)} s (${rate} ops/s), 0 violations\n`);
+    return 0;
+  }
+  const { failure } = report;
+  io.stdout(
+    `soak: VIOLATION after ${report.ops} ops (episode ${failure.episode}, op ${failure.opIndex}): ${failure.message}\n` +
+      `soak: shrunk to ${failure.reproduction.ops.length} ops (${failure.shrunkMessage}); replay with the core-walk API:\n` +
+      formatReproduction(failure.reproduction)
+        .split('\n')
+        .map((line) => `  ${line}\n`)
+        .join(''),
+  );
+  return 1;
+};
+
 const COMMANDS: Record<string, { run: Command; options: Record<string, { value?: boolean }> }> = {
   run: { run: runCommand, options: { 'allow-skips': {} } },
   demo: { run: demoCommand, options: { json: {} } },
   conform: { run: conformCommand, options: { 'allow-skips': {} } },
   'kernel-profile': { run: kernelProfileCommand, options: { json: {} } },
   fuzz: { run: fuzzCommand, options: { count: { value: true }, seed: { value: true }, out: { value: true }, profiles: {} } },
+  soak: { run: soakCommand, options: { ops: { value: true }, seed: { value: true }, json: {} } },
 };
 
 function helpFor(name: string | undefined): string {
@@ -322,6 +358,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo, depen
     io,
     features: () => (featuresPromise ??= dependencies.features !== undefined ? Promise.resolve(dependencies.features) : loadScenarioFeatures()),
     kernel: () => (kernelPromise ??= dependencies.kernel !== undefined ? Promise.resolve(dependencies.kernel) : loadKernelExecutor()),
+    soakFeatures: () => (dependencies.soakFeatures !== undefined ? Promise.resolve(dependencies.soakFeatures) : loadSoakFeatures()),
   };
   try {
     const [name, ...rest] = argv;

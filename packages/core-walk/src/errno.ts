@@ -60,8 +60,11 @@ export const NOT_MODELLED = -4096;
 /** Signals a memory access can end in. */
 export const SIGBUS = 7;
 export const SIGSEGV = 11;
+/** The OOM killer's signal: the access's process was chosen as the victim and is gone. */
+export const SIGKILL = 9;
 
-export function signalName(signal: number): 'SIGSEGV' | 'SIGBUS' | `SIG${number}` {
+export function signalName(signal: number): 'SIGSEGV' | 'SIGBUS' | 'SIGKILL' | `SIG${number}` {
+  if (signal === SIGKILL) return 'SIGKILL';
   if (signal === SIGSEGV) return 'SIGSEGV';
   if (signal === SIGBUS) return 'SIGBUS';
   return `SIG${signal}`;

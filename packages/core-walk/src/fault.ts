@@ -81,10 +81,18 @@ export function accountPteUnmap(mm: Mm, pfn: number): void {
   frames.put(frames.folioOf(pfn));
 }
 
+/**
+ * The exact address of the access being handled (vmf->real_address): the
+ * handlers work on the page-aligned address, only the userfaultfd message
+ * (UFFD_FEATURE_EXACT_ADDRESS) sees the byte. Read before any nested fault.
+ */
+let realAddress = 0;
+
 function userfault(mm: Mm, vma: Vma, addr: number, reason: UserfaultReason, write: boolean): number {
   const handler = mm.kernel.userfault;
   if (handler === null) return VM_FAULT_SIGBUS;
-  const outcome = handler.handleUserfault(mm, vma, addr, reason, write);
+  // hugetlb reports the huge page (exact addresses are not modelled there).
+  const outcome = handler.handleUserfault(mm, vma, vma.isHugetlb ? addr : realAddress, reason, write);
   if (outcome === UserfaultOutcome.Sigbus) return VM_FAULT_SIGBUS;
   return 0;
 }
@@ -108,8 +116,18 @@ export function thpAllowed(mm: Mm, vma: Vma, addr: number, enforceSysfs = true):
 
 /* ----------------------------------------------------------- the entry */
 
-/** handle_mm_fault for one address. */
-export function handleMmFault(mm: Mm, vma: Vma, addr: number, flags: number): number {
+/**
+ * Test-only switch for the property test's mutation check (issue 18): with
+ * `alignFaultAddress` false the handlers get the byte address again, the
+ * bug that put first-touched shared pages outside the page cache.
+ */
+export const faultTestHooks = { alignFaultAddress: true };
+
+/** handle_mm_fault for one address (any byte of the page). */
+export function handleMmFault(mm: Mm, vma: Vma, address: number, flags: number): number {
+  realAddress = address;
+  // vmf->address: every handler below sees the page, never the byte inside it.
+  const addr = faultTestHooks.alignFaultAddress ? address - (address % PAGE_SIZE) : address;
   if (vma.isHugetlb) return hugetlbFault(mm, vma, addr, flags);
   const tables = mm.kernel.tables;
   const pmdSlot = mm.pmdSlot(addr, true);
@@ -188,7 +206,7 @@ function doAnonymousPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: nu
 export function shmemGetPage(mm: Mm, vma: Vma, index: number): number {
   const file = vma.file!;
   const frames = mm.kernel.frames;
-  const cached = file.cache[index]!;
+  const cached = file.cache.get(index);
   if (cached > 0) return cached;
   const pfn = frames.alloc(0, PG_SWAPBACKED | PG_LRU | PG_PAGECACHE);
   if (pfn === NO_FRAME) return NO_FRAME;
@@ -198,7 +216,7 @@ export function shmemGetPage(mm: Mm, vma: Vma, index: number): number {
     swap.free(-cached);
   }
   frames.get(pfn); // the page cache's reference
-  file.cache[index] = pfn;
+  file.cache.set(index, pfn);
   return pfn;
 }
 
@@ -210,11 +228,11 @@ function doFault(mm: Mm, vma: Vma, addr: number, slot: number, flags: number, uf
   const index = vma.pageIndex(addr);
   if (index >= file.pages) return VM_FAULT_SIGBUS;
   if (!write) faultAround(mm, vma, addr, slot);
-  if ((vma.flags & VM_UFFD_MISSING) !== 0 && file.cache[index] === 0) {
+  if ((vma.flags & VM_UFFD_MISSING) !== 0 && file.cache.get(index) === 0) {
     return userfault(mm, vma, addr, UserfaultReason.Missing, write);
   }
   // shmem_get_folio_gfp: a page in the cache (or swapped out of it) is a MINOR fault.
-  if ((vma.flags & VM_UFFD_MINOR) !== 0 && file.cache[index] !== 0) {
+  if ((vma.flags & VM_UFFD_MINOR) !== 0 && file.cache.get(index) !== 0) {
     return userfault(mm, vma, addr, UserfaultReason.Minor, write);
   }
   const cachePfn = shmemGetPage(mm, vma, index);
@@ -272,7 +290,7 @@ function faultAround(mm: Mm, vma: Vma, addr: number, slot: number): void {
     if (off === pteOff || entries[base + off] !== 0) continue;
     const index = index0 + off;
     if (index < 0 || index >= file.pages) continue;
-    const pfn = file.cache[index]!;
+    const pfn = file.cache.get(index);
     if (pfn <= 0) continue;
     accountPteMap(mm, pfn);
     entries[base + off] = mkPte(pfn, bits);
@@ -384,7 +402,7 @@ function doWpPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: number): 
   if (pteUffdWp(entry) && (vma.flags & VM_UFFD_WP) !== 0) {
     const handler = mm.kernel.userfault;
     if (handler === null) return VM_FAULT_SIGBUS;
-    const outcome = handler.handleUserfault(mm, vma, addr, UserfaultReason.Wp, true);
+    const outcome = handler.handleUserfault(mm, vma, realAddress, UserfaultReason.Wp, true);
     if (outcome === UserfaultOutcome.Sigbus) return VM_FAULT_SIGBUS;
     if (outcome === UserfaultOutcome.Retry) return 0;
     // WP_ASYNC: drop the protection in place and go on with the write.
@@ -460,7 +478,7 @@ function doHugePmdWpPage(mm: Mm, vma: Vma, addr: number, pmdSlot: number): numbe
   if (pteUffdWp(pmd) && (vma.flags & VM_UFFD_WP) !== 0) {
     const handler = mm.kernel.userfault;
     if (handler === null) return VM_FAULT_SIGBUS;
-    const outcome = handler.handleUserfault(mm, vma, addr, UserfaultReason.Wp, true);
+    const outcome = handler.handleUserfault(mm, vma, realAddress, UserfaultReason.Wp, true);
     if (outcome === UserfaultOutcome.Sigbus) return VM_FAULT_SIGBUS;
     if (outcome === UserfaultOutcome.Retry) return 0;
     // WP_ASYNC on a THP: split, so only the touched 4 KiB page loses protection.
@@ -557,7 +575,7 @@ export function mapUnusedToZeropage(mm: Mm, pmdSlot: number, pmdAddr: number, he
     const pfn = ptePfn(pte);
     if (pfn < head || pfn >= head + HPAGE_PMD_NR) continue;
     // Each former subpage carries the folio's flags (the head page itself may be gone already).
-    if (!frames.has(pfn, PG_ANON) || frames.has(pfn, PG_MLOCKED) || !isZeroFilled(frames.contents.view(pfn))) continue;
+    if (!frames.has(pfn, PG_ANON) || frames.has(pfn, PG_MLOCKED) || !isZeroFilled(frames.contents.peek(pfn))) continue;
     const mapping = mm.vmas.find(pmdStart + (slot - base) * PAGE_SIZE);
     if (mapping === null || (mapping.flags & VM_LOCKED) !== 0) continue;
     tables.entries[slot] = mkPte(frames.zeroPfn, PTE_SPECIAL | PTE_ACCESSED | (pte & (PTE_SOFT_DIRTY | PTE_UFFD_WP)));
@@ -590,13 +608,13 @@ function hugetlbFault(mm: Mm, vma: Vma, addr: number, flags: number): number {
     const shared = (vma.flags & VM_SHARED) !== 0;
     const file = vma.file;
     const index = vma.pageIndex(haddr);
-    if (shared && file !== null && file.cache[index]! > 0) {
-      head = file.cache[index]!;
+    if (shared && file !== null && file.cache.get(index) > 0) {
+      head = file.cache.get(index);
     } else {
       head = frames.alloc(9, PG_HUGETLB | PG_ANON_EXCLUSIVE | (shared ? PG_PAGECACHE : PG_ANON));
       if (head === NO_FRAME) return VM_FAULT_OOM;
       if (shared && file !== null) {
-        file.cache[index] = head;
+        file.cache.set(index, head);
         frames.get(head);
       }
     }

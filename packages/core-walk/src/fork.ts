@@ -25,7 +25,7 @@ import {
   pteSwpClearUffdWp,
   swpOffset,
 } from './swapops.js';
-import { VM_DONTCOPY, VM_MIXEDMAP, VM_PFNMAP, VM_SHARED, VM_UFFD_FLAGS, VM_UFFD_WP, VM_WIPEONFORK, type Vma } from './vma.js';
+import { VM_ACCOUNT, VM_DONTCOPY, VM_MIXEDMAP, VM_PFNMAP, VM_SHARED, VM_UFFD_FLAGS, VM_UFFD_WP, VM_WIPEONFORK, type Vma } from './vma.js';
 
 export function forkMm(parent: Mm): Mm {
   const child = parent.kernel.createMm();
@@ -34,6 +34,9 @@ export function forkMm(parent: Mm): Mm {
     for (const vma of parent.vmas.all()) {
       if ((vma.flags & VM_DONTCOPY) !== 0) continue;
       const copy = vma.clone(vma.start, vma.end);
+      // dup_mmap charges the child's private writable memory. A fork the commit limit refuses
+      // (ENOMEM) is not modelled: the charge is always taken, so the child's exit balances it.
+      if ((vma.flags & VM_ACCOUNT) !== 0) parent.kernel.committedPages += vma.pages;
       // Without UFFD_FEATURE_EVENT_FORK the child loses its userfaultfd registration.
       copy.flags &= ~VM_UFFD_FLAGS;
       copy.userfaultfdCtx = null;

@@ -38,78 +38,232 @@ export const PG_ANON_EXCLUSIVE = 1 << 14;
 /** In a shmem file's page cache. */
 export const PG_PAGECACHE = 1 << 15;
 
-/** Page contents, allocated on first non-zero write, in 1 MiB slabs. */
+/**
+ * Page contents, costing host memory by the bytes that differ from zero.
+ * A page never written (or all zero) costs nothing; a page with at most
+ * SPARSE_MAX non-zero bytes is a short list of (offset, value) pairs (25
+ * bytes); past that it becomes a dense 4 KiB slot in 1 MiB slabs. Keys are
+ * small integers (pfns for RAM, slots for swap), so the key → slot map is a
+ * typed array. Freed storage is reused by the next page.
+ */
 export class PageContents {
   private static readonly SLAB_PAGES = 256;
+  /** Non-zero bytes a page may have before it goes dense. */
+  static readonly SPARSE_MAX = 8;
+  /** key → 0 (all zero), dense slot + 1 (> 0) or -(sparse slot + 1) (< 0). */
+  private slotOf = new Int32Array(1024);
+  private storedKeys = 0;
   private slabs: Uint8Array[] = [];
-  private slotOf = new Map<number, number>();
-  private freeSlots: number[] = [];
-  private nextSlot = 0;
+  private freeDense: number[] = [];
+  private nextDense = 0;
+  private sparseOffsets = new Uint16Array(PageContents.SPARSE_MAX * 256);
+  private sparseValues = new Uint8Array(PageContents.SPARSE_MAX * 256);
+  private sparseCount = new Uint8Array(256);
+  private freeSparse: number[] = [];
+  private nextSparse = 0;
+  private scratch = new Uint8Array(PAGE_SIZE);
 
   /** Keys currently holding data (pfns for RAM, slots for swap). */
   get stored(): number {
-    return this.slotOf.size;
+    return this.storedKeys;
+  }
+
+  /** Host bytes held by this store (typed arrays and slabs), for the benchmarks. */
+  get hostBytes(): number {
+    return (
+      this.slotOf.byteLength +
+      this.slabs.length * PageContents.SLAB_PAGES * PAGE_SIZE +
+      this.sparseOffsets.byteLength +
+      this.sparseValues.byteLength +
+      this.sparseCount.byteLength +
+      8 * (this.freeDense.length + this.freeSparse.length)
+    );
   }
 
   has(key: number): boolean {
-    return this.slotOf.has(key);
+    return key < this.slotOf.length && this.slotOf[key] !== 0;
   }
 
   readByte(key: number, offset: number): number {
-    const slot = this.slotOf.get(key);
-    if (slot === undefined) return 0;
-    return this.slabs[Math.floor(slot / PageContents.SLAB_PAGES)]![(slot % PageContents.SLAB_PAGES) * PAGE_SIZE + offset]!;
+    const slot = key < this.slotOf.length ? this.slotOf[key]! : 0;
+    if (slot === 0) return 0;
+    if (slot > 0) return this.denseByte(slot - 1, offset);
+    const sparse = -slot - 1;
+    const base = sparse * PageContents.SPARSE_MAX;
+    const count = this.sparseCount[sparse]!;
+    for (let i = 0; i < count; i++) if (this.sparseOffsets[base + i] === offset) return this.sparseValues[base + i]!;
+    return 0;
   }
 
   writeByte(key: number, offset: number, value: number): void {
-    let slot = this.slotOf.get(key);
-    if (slot === undefined) {
-      if (value === 0) return;
-      slot = this.allocSlot();
-      this.slotOf.set(key, slot);
-    }
-    this.slabs[Math.floor(slot / PageContents.SLAB_PAGES)]![(slot % PageContents.SLAB_PAGES) * PAGE_SIZE + offset] = value;
-  }
-
-  /** A view of the page's bytes, or null when the page is all zero. */
-  view(key: number): Uint8Array | null {
-    const slot = this.slotOf.get(key);
-    if (slot === undefined) return null;
-    const base = (slot % PageContents.SLAB_PAGES) * PAGE_SIZE;
-    return this.slabs[Math.floor(slot / PageContents.SLAB_PAGES)]!.subarray(base, base + PAGE_SIZE);
-  }
-
-  /** Makes `key` all zero. */
-  clear(key: number): void {
-    const slot = this.slotOf.get(key);
-    if (slot === undefined) return;
-    this.slotOf.delete(key);
-    this.slabs[Math.floor(slot / PageContents.SLAB_PAGES)]!.fill(0, (slot % PageContents.SLAB_PAGES) * PAGE_SIZE, (slot % PageContents.SLAB_PAGES + 1) * PAGE_SIZE);
-    this.freeSlots.push(slot);
-  }
-
-  /** Copies page `from` of `source` into page `to` of this store. */
-  copyFrom(source: PageContents, from: number, to: number): void {
-    const data = source.view(from);
-    if (data === null) {
-      this.clear(to);
+    const slot = key < this.slotOf.length ? this.slotOf[key]! : 0;
+    if (slot > 0) {
+      const dense = slot - 1;
+      this.slabs[Math.floor(dense / PageContents.SLAB_PAGES)]![(dense % PageContents.SLAB_PAGES) * PAGE_SIZE + offset] = value;
       return;
     }
-    let slot = this.slotOf.get(to);
-    if (slot === undefined) {
-      slot = this.allocSlot();
-      this.slotOf.set(to, slot);
+    if (slot === 0) {
+      if (value === 0) return;
+      const sparse = this.allocSparse();
+      this.setSlot(key, -(sparse + 1));
+      this.sparseOffsets[sparse * PageContents.SPARSE_MAX] = offset;
+      this.sparseValues[sparse * PageContents.SPARSE_MAX] = value;
+      this.sparseCount[sparse] = 1;
+      return;
     }
-    const base = (slot % PageContents.SLAB_PAGES) * PAGE_SIZE;
-    this.slabs[Math.floor(slot / PageContents.SLAB_PAGES)]!.set(data, base);
+    const sparse = -slot - 1;
+    const base = sparse * PageContents.SPARSE_MAX;
+    const count = this.sparseCount[sparse]!;
+    for (let i = 0; i < count; i++) {
+      if (this.sparseOffsets[base + i] !== offset) continue;
+      if (value !== 0) {
+        this.sparseValues[base + i] = value;
+        return;
+      }
+      // Back to zero: drop the pair (the last one takes its place); an empty page stores nothing.
+      this.sparseOffsets[base + i] = this.sparseOffsets[base + count - 1]!;
+      this.sparseValues[base + i] = this.sparseValues[base + count - 1]!;
+      this.sparseCount[sparse] = count - 1;
+      if (count === 1) this.clear(key);
+      return;
+    }
+    if (value === 0) return;
+    if (count < PageContents.SPARSE_MAX) {
+      this.sparseOffsets[base + count] = offset;
+      this.sparseValues[base + count] = value;
+      this.sparseCount[sparse] = count + 1;
+      return;
+    }
+    this.densify(key)[offset] = value;
   }
 
-  private allocSlot(): number {
-    const reused = this.freeSlots.pop();
+  /**
+   * A writable view of the page's bytes, or null when the page is all zero.
+   * A sparse page becomes dense; readers that do not write use peek().
+   */
+  view(key: number): Uint8Array | null {
+    const slot = key < this.slotOf.length ? this.slotOf[key]! : 0;
+    if (slot === 0) return null;
+    if (slot > 0) return this.denseView(slot - 1);
+    return this.densify(key);
+  }
+
+  /**
+   * The page's bytes for reading, or null when all zero. A sparse page is
+   * spelled out in a scratch buffer, valid until the next peek() on this store.
+   */
+  peek(key: number): Uint8Array | null {
+    const slot = key < this.slotOf.length ? this.slotOf[key]! : 0;
+    if (slot === 0) return null;
+    if (slot > 0) return this.denseView(slot - 1);
+    const scratch = this.scratch;
+    scratch.fill(0);
+    this.spellSparse(-slot - 1, scratch);
+    return scratch;
+  }
+
+  /** Makes `key` all zero and releases its storage. */
+  clear(key: number): void {
+    const slot = key < this.slotOf.length ? this.slotOf[key]! : 0;
+    if (slot === 0) return;
+    this.slotOf[key] = 0;
+    this.storedKeys--;
+    if (slot > 0) {
+      const dense = slot - 1;
+      const start = (dense % PageContents.SLAB_PAGES) * PAGE_SIZE;
+      this.slabs[Math.floor(dense / PageContents.SLAB_PAGES)]!.fill(0, start, start + PAGE_SIZE);
+      this.freeDense.push(dense);
+    } else {
+      this.sparseCount[-slot - 1] = 0;
+      this.freeSparse.push(-slot - 1);
+    }
+  }
+
+  /** Copies page `from` of `source` into page `to` of this store (a sparse page stays sparse). */
+  copyFrom(source: PageContents, from: number, to: number): void {
+    if (source === this && from === to) return;
+    this.clear(to);
+    const slot = from < source.slotOf.length ? source.slotOf[from]! : 0;
+    if (slot === 0) return;
+    if (slot > 0) {
+      const dense = this.allocDense();
+      this.setSlot(to, dense + 1);
+      this.denseView(dense).set(source.denseView(slot - 1));
+      return;
+    }
+    const fromSparse = -slot - 1;
+    const sparse = this.allocSparse();
+    this.setSlot(to, -(sparse + 1));
+    const count = source.sparseCount[fromSparse]!;
+    const src = fromSparse * PageContents.SPARSE_MAX;
+    const dst = sparse * PageContents.SPARSE_MAX;
+    for (let i = 0; i < count; i++) {
+      this.sparseOffsets[dst + i] = source.sparseOffsets[src + i]!;
+      this.sparseValues[dst + i] = source.sparseValues[src + i]!;
+    }
+    this.sparseCount[sparse] = count;
+  }
+
+  private denseByte(dense: number, offset: number): number {
+    return this.slabs[Math.floor(dense / PageContents.SLAB_PAGES)]![(dense % PageContents.SLAB_PAGES) * PAGE_SIZE + offset]!;
+  }
+
+  private denseView(dense: number): Uint8Array {
+    const base = (dense % PageContents.SLAB_PAGES) * PAGE_SIZE;
+    return this.slabs[Math.floor(dense / PageContents.SLAB_PAGES)]!.subarray(base, base + PAGE_SIZE);
+  }
+
+  private spellSparse(sparse: number, out: Uint8Array): void {
+    const base = sparse * PageContents.SPARSE_MAX;
+    const count = this.sparseCount[sparse]!;
+    for (let i = 0; i < count; i++) out[this.sparseOffsets[base + i]!] = this.sparseValues[base + i]!;
+  }
+
+  /** Turns a sparse page dense; returns its view. */
+  private densify(key: number): Uint8Array {
+    const sparse = -this.slotOf[key]! - 1;
+    const dense = this.allocDense();
+    const view = this.denseView(dense);
+    this.spellSparse(sparse, view);
+    this.sparseCount[sparse] = 0;
+    this.freeSparse.push(sparse);
+    this.slotOf[key] = dense + 1;
+    return view;
+  }
+
+  private setSlot(key: number, value: number): void {
+    if (key >= this.slotOf.length) {
+      let length = this.slotOf.length;
+      while (length <= key) length *= 2;
+      const grown = new Int32Array(length);
+      grown.set(this.slotOf);
+      this.slotOf = grown;
+    }
+    if (this.slotOf[key] === 0) this.storedKeys++;
+    this.slotOf[key] = value;
+  }
+
+  private allocDense(): number {
+    const reused = this.freeDense.pop();
     if (reused !== undefined) return reused;
-    const slot = this.nextSlot++;
-    if (slot >= this.slabs.length * PageContents.SLAB_PAGES) {
-      this.slabs.push(new Uint8Array(PageContents.SLAB_PAGES * PAGE_SIZE));
+    const slot = this.nextDense++;
+    if (slot >= this.slabs.length * PageContents.SLAB_PAGES) this.slabs.push(new Uint8Array(PageContents.SLAB_PAGES * PAGE_SIZE));
+    return slot;
+  }
+
+  private allocSparse(): number {
+    const reused = this.freeSparse.pop();
+    if (reused !== undefined) return reused;
+    const slot = this.nextSparse++;
+    if (slot >= this.sparseCount.length) {
+      const grow = <T extends Uint8Array | Uint16Array>(array: T, make: (n: number) => T): T => {
+        const grown = make(array.length * 2);
+        grown.set(array);
+        return grown;
+      };
+      this.sparseCount = grow(this.sparseCount, (n) => new Uint8Array(n));
+      this.sparseOffsets = grow(this.sparseOffsets, (n) => new Uint16Array(n));
+      this.sparseValues = grow(this.sparseValues, (n) => new Uint8Array(n));
     }
     return slot;
   }
@@ -128,15 +282,21 @@ export class FramePool {
   private top = 1;
   private free0: number[] = [];
   private free9: number[] = [];
-  /** Frames currently allocated (including the zero pages). */
+  /** Frames currently allocated (including the zero pages and device memory). */
   used = 0;
+  /** Of those, device-private frames (ZONE_DEVICE): the device's memory, not RAM. */
+  deviceUsed = 0;
   /** Frames pinned by GUP-style users (pfn → pins), rare. */
   readonly pins = new Map<number, number>();
   /** The shared zero page. */
   readonly zeroPfn: number;
   private hugeZero = 0;
 
-  constructor(initialFrames = 4096) {
+  /** Frames the machine has (RAM size); alloc fails beyond it. */
+  readonly limit: number;
+
+  constructor(initialFrames = 4096, limit = MAX_PFN + 1) {
+    this.limit = Math.min(limit, MAX_PFN + 1);
     this.capacity = initialFrames;
     this.refcount = new Int32Array(initialFrames);
     this.mapcount = new Int32Array(initialFrames);
@@ -147,6 +307,11 @@ export class FramePool {
 
   get capacityFrames(): number {
     return this.capacity;
+  }
+
+  /** Frames of RAM in use (device memory excluded). */
+  get ramUsed(): number {
+    return this.used - this.deviceUsed;
   }
 
   /** Bytes of per-frame metadata for the frames in use. */
@@ -165,6 +330,8 @@ export class FramePool {
 
   /** Allocates a folio of `order` (0 or 9) with refcount 0; returns the head pfn or NO_FRAME. */
   alloc(order: 0 | 9, flags: number): number {
+    const device = (flags & PG_ZONE_DEVICE) !== 0;
+    if (!device && this.used - this.deviceUsed + (order === 0 ? 1 : HPAGE_PMD_NR) > this.limit) return NO_FRAME;
     let pfn: number | undefined;
     if (order === 0) {
       pfn = this.free0.pop();
@@ -178,6 +345,7 @@ export class FramePool {
     this.flags[pfn] = PG_ALLOCATED | flags | (order === 9 ? PG_HEAD : 0);
     for (let i = 1; i < n; i++) this.flags[pfn + i] = PG_ALLOCATED | PG_TAIL | (flags & (PG_ZERO | PG_HUGETLB));
     this.used += n;
+    if (device) this.deviceUsed += n;
     return pfn;
   }
 
@@ -268,6 +436,7 @@ export class FramePool {
   private freeFolio(head: number): void {
     if (this.has(head, PG_ZERO)) throw new MmInvariantError('freeing the zero page');
     const n = this.folioPages(head);
+    if (this.has(head, PG_ZONE_DEVICE)) this.deviceUsed -= n;
     for (let i = 0; i < n; i++) {
       this.contents.clear(head + i);
       this.flags[head + i] = 0;

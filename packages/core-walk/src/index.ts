@@ -14,7 +14,7 @@ export { Mm } from './mm.js';
 export { Vma, vmFlagNames } from './vma.js';
 export * from './vma-flags.js';
 export type { AnonVma } from './vma.js';
-export { ShmemFile } from './shmem.js';
+export { ShmemFile, PageCacheIndex } from './shmem.js';
 export type { FileMapping } from './shmem.js';
 
 export { walkPageRange, walkPageVma, walkPageRangeVma, walkPageRangeNovma, walkPageMapping } from './pagewalk.js';
@@ -27,7 +27,7 @@ export * from './swapops.js';
 export * from './geometry.js';
 export * from './uapi.js';
 export { MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE } from './mremap.js';
-export { Errno, errnoName, NOT_MODELLED, SIGBUS, SIGSEGV, signalName, MmInvariantError } from './errno.js';
+export { Errno, errnoName, NOT_MODELLED, SIGBUS, SIGKILL, SIGSEGV, signalName, MmInvariantError } from './errno.js';
 export type { ErrnoName } from './errno.js';
 
 export { checkInvariants } from './invariants.js';

@@ -9,6 +9,7 @@ import { HPAGE_PMD_NR, PAGE_SIZE, PMD_SHIFT, PTRS_PER_TABLE, addrEnd, tableIndex
 import type { Kernel } from './kernel.js';
 import { PG_ALLOCATED, PG_TAIL, PG_ZERO } from './frames.js';
 import { isTableEntry, pmdLeaf, ptePfn, ptePresent, pteSpecial, pteWrite, tableIdOf } from './pgtable.js';
+import { VM_ACCOUNT } from './vma.js';
 import { isDeviceExclusiveEntry, isDevicePrivateEntry, isRealSwapEntry, isSwapPte, swpOffset } from './swapops.js';
 
 export function checkInvariants(kernel: Kernel): string[] {
@@ -81,8 +82,8 @@ export function checkInvariants(kernel: Kernel): string[] {
     }
   }
   for (const file of kernel.files) {
-    for (let index = 0; index < file.pages; index++) {
-      const value = file.cache[index]!;
+    for (const index of file.cache.stored()) {
+      const value = file.cache.get(index);
       if (value > 0) {
         if (!frames.isAllocated(value)) problems.push(`file ${file.name}[${index}] holds freed frame ${value}`);
         else if ((frames.flags[value]! & PG_TAIL) === 0) addRef(value);
@@ -113,5 +114,10 @@ export function checkInvariants(kernel: Kernel): string[] {
     }
     if (kernel.swap.used !== swapRefs.size) problems.push(`swap: ${kernel.swap.used} slots in use but ${swapRefs.size} referenced`);
   }
+  // The commit charge equals the accountable (VM_ACCOUNT) pages mapped.
+  let committed = 0;
+  for (const mm of kernel.mms) for (const vma of mm.vmas.all()) if ((vma.flags & VM_ACCOUNT) !== 0) committed += vma.pages;
+  if (kernel.committedPages !== committed) problems.push(`commit charge ${kernel.committedPages} pages but ${committed} accountable pages are mapped`);
+  if (frames.ramUsed > frames.limit) problems.push(`${frames.ramUsed} frames of RAM in use but RAM has ${frames.limit}`);
   return problems;
 }

@@ -40,7 +40,9 @@ export class Kernel {
   readonly profile: KernelProfile;
   readonly geometry: PagingGeometry;
   readonly tables = new TablePool();
-  readonly frames = new FramePool();
+  readonly frames: FramePool;
+  /** Pages charged against the commit limit (Committed_AS) by accountable mappings. */
+  committedPages = 0;
   readonly swap: SwapDevice | null;
   /** Free 2 MiB hugetlb pages not reserved by any mapping. */
   hugetlbFree: number;
@@ -57,6 +59,7 @@ export class Kernel {
   /** Use createKernel(). */
   constructor(profile: KernelProfile, features: readonly Feature[]) {
     this.profile = profile;
+    this.frames = new FramePool(4096, profile.ramPages);
     this.geometry = pagingGeometry(profile.fiveLevel);
     this.swap = profile.swap ? new SwapDevice(profile.swapPages) : null;
     this.hugetlbFree = profile.hugetlbPages;
@@ -96,6 +99,56 @@ export class Kernel {
     return resolveAllTokens(this.container, t);
   }
 
+  /**
+   * __vm_enough_memory: may `pages` more be committed? Heuristic mode only
+   * refuses a single request larger than RAM + swap; `never` keeps the
+   * running total under RAM * ratio + swap; `always` never refuses. Charges
+   * them when it answers yes.
+   */
+  vmEnoughMemory(pages: number): boolean {
+    const swapPages = this.swap === null ? 0 : this.profile.swapPages;
+    switch (this.profile.overcommit) {
+      case 'always':
+        break;
+      case 'heuristic':
+        if (pages > this.profile.ramPages + swapPages) return false;
+        break;
+      case 'never': {
+        const limit = Math.floor((this.profile.ramPages * this.profile.overcommitRatio) / 100) + swapPages;
+        if (this.committedPages + pages > limit) return false;
+        break;
+      }
+    }
+    this.committedPages += pages;
+    return true;
+  }
+
+  /** vm_unacct_memory */
+  vmUnacctMemory(pages: number): void {
+    this.committedPages -= pages;
+  }
+
+  /**
+   * The OOM killer (out_of_memory → select_bad_process): the live process
+   * with the most resident and swapped pages (oom_badness; on a tie the
+   * oldest; one holding nothing is still eligible) is killed and its memory
+   * freed. Returns the victim, or null when no process is left (where the
+   * kernel would panic: memory full of unreclaimable page cache).
+   */
+  oomKill(): Mm | null {
+    let victim: Mm | null = null;
+    let most = -1;
+    for (const mm of this.mms) {
+      const points = mm.oomBadness();
+      if (points > most) {
+        most = points;
+        victim = mm;
+      }
+    }
+    if (victim !== null) victim.oomKilled();
+    return victim;
+  }
+
   /** A new, empty address space. */
   /** util.inspect / console.log: a summary, not the typed arrays behind it. */
   [Symbol.for('nodejs.util.inspect.custom')](): string {
@@ -131,14 +184,14 @@ export class Kernel {
   releaseFileIfUnused(file: ShmemFile): void {
     if (file.open || !this.files.has(file)) return;
     for (const mm of this.mms) for (const vma of mm.vmas.all()) if (vma.file === file) return;
-    for (let index = 0; index < file.pages; index++) {
-      const value = file.cache[index]!;
+    for (const index of file.cache.stored()) {
+      const value = file.cache.get(index);
       if (value > 0) {
         if (file.hugetlb) this.frames.entireMapcount.delete(value);
         this.frames.put(value);
       }
       else if (value < 0) this.swap?.free(-value);
-      file.cache[index] = 0;
+      file.cache.set(index, 0);
     }
     this.files.delete(file);
   }

@@ -3,6 +3,7 @@
  * for gaps, and the core advice. Feature packages add advice (guard
  * regions) through MadviseBehaviorToken.
  */
+import type { PageCacheIndex } from './shmem.js';
 import { Errno, NOT_MODELLED } from './errno.js';
 import { PG_ANON, PG_ANON_EXCLUSIVE, PG_DIRTY, PG_LRU, PG_SWAPBACKED, PG_ZERO, NO_FRAME } from './frames.js';
 import { accountPteUnmap, handleMmFault, mapUnusedToZeropage, splitHugePmd } from './fault.js';
@@ -249,7 +250,10 @@ export function populateRange(mm: Mm, vma: Vma, start: number, end: number, writ
       if (ptePresent(entry) && (!write || pteWrite(entry))) break;
       if (attempt >= 8) return -Errno.EFAULT;
       const fault = handleMmFault(mm, vma, addr, flags);
-      if (fault & VM_FAULT_OOM) return -Errno.ENOMEM;
+      if (fault & VM_FAULT_OOM) {
+        mm.faultOom = true; // the caller runs the OOM killer once its locks are dropped
+        return -Errno.ENOMEM;
+      }
       if (fault & VM_FAULT_HWPOISON) return -Errno.EHWPOISON;
       if (fault & (VM_FAULT_SIGSEGV | VM_FAULT_SIGBUS)) return -Errno.EFAULT;
     }
@@ -375,17 +379,17 @@ function madviseRemove(mm: Mm, vma: Vma, start: number, end: number): number {
   return 0;
 }
 
-function truncateRange(mm: Mm, cache: Int32Array, first: number, last: number): void {
+function truncateRange(mm: Mm, cache: PageCacheIndex, first: number, last: number): void {
   const frames = mm.kernel.frames;
-  for (let index = first; index < last; index++) {
-    const value = cache[index]!;
+  for (const index of cache.stored(first, last)) {
+    const value = cache.get(index);
     if (value > 0) {
       frames.clear(value, PG_LRU);
       frames.put(value);
     } else if (value < 0) {
       mm.kernel.swap?.free(-value);
     }
-    cache[index] = 0;
+    cache.set(index, 0);
   }
 }
 
@@ -510,11 +514,11 @@ function reclaimPte(mm: Mm, slot: number, vma: Vma, addr: number): void {
   const file = vma.file;
   if (swap === null || file === null || file.hugetlb || frames.refcount[pfn] !== 1) return;
   const index = vma.pageIndex(addr);
-  if (file.cache[index] !== pfn) return;
+  if (file.cache.get(index) !== pfn) return;
   const swapSlot = swap.alloc();
   if (swapSlot === 0) return;
   swap.contents.copyFrom(frames.contents, pfn, swapSlot);
-  file.cache[index] = -swapSlot;
+  file.cache.set(index, -swapSlot);
   frames.put(pfn);
 }
 
@@ -554,7 +558,7 @@ function madviseCollapse(mm: Mm, vma: Vma, start: number, end: number): number {
     if (file === null) return NOT_MODELLED;
     const first = vma.pageIndex(hstart);
     for (let index = first; index < first + HPAGE_PMD_NR && index < file.pages; index++) {
-      if (file.cache[index] !== 0) return NOT_MODELLED;
+      if (file.cache.get(index) !== 0) return NOT_MODELLED;
     }
     return -Errno.EINVAL;
   }

@@ -4,7 +4,7 @@
  * errno values. Fault handling lives in fault.ts, zapping in zap.ts,
  * madvise in madvise.ts; this class is the public face of all of them.
  */
-import { Errno, SIGBUS, SIGSEGV } from './errno.js';
+import { Errno, SIGBUS, SIGKILL, SIGSEGV } from './errno.js';
 import {
   HPAGE_PMD_NR,
   P4D_SHIFT,
@@ -24,6 +24,7 @@ import {
   PTE_ACCESSED,
   PTE_DIRTY,
   PTE_SOFT_DIRTY,
+  PTE_SPECIAL,
   isTableEntry,
   mkTableEntry,
   pmdLeaf,
@@ -62,7 +63,9 @@ import {
   VM_FAULT_SIGBUS,
   VM_FAULT_SIGSEGV,
 } from './uapi.js';
+import { isRealSwapEntry } from './swapops.js';
 import {
+  VM_ACCOUNT,
   VM_EXEC,
   VM_HUGETLB,
   VM_LOCKED,
@@ -85,6 +88,7 @@ import {
 import { handleMmFault, splitHugePmd } from './fault.js';
 import { freePgtables, zapVmaRange, ZAP_DROP_MARKER } from './zap.js';
 import { mremap } from './mremap.js';
+import { PagewalkArgumentError } from './friendly.js';
 import { doMadvise, populateRange } from './madvise.js';
 import { forkMm } from './fork.js';
 import { changeProtection, clearSoftDirty, clearYoung, splitPartialHugePmd } from './mprotect.js';
@@ -104,6 +108,10 @@ export class Mm {
   readonly lock = new MmapLock();
   /** MMF_HAS_PINNED: some page of this mm was ever pinned (affects fork and clear_refs). */
   hasPinned = false;
+  /** The OOM killer chose this process (it has exited; its accesses ended in SIGKILL). */
+  killed = false;
+  /** A fault of the current call found no free frame (VM_FAULT_OOM); the caller runs the OOM killer. */
+  faultOom = false;
   private exited = false;
 
   constructor(readonly kernel: Kernel) {
@@ -279,6 +287,10 @@ export class Mm {
     let vmFlags = Mm.protToVmFlags(prot) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
     if (shared) vmFlags |= VM_SHARED | VM_MAYSHARE;
     if (this.kernel.profile.softDirty) vmFlags |= VM_SOFTDIRTY;
+    // MAP_NORESERVE opts out of the commit charge, except under overcommit "never".
+    if (!hugetlb && (flags & MAP_NORESERVE) !== 0 && this.kernel.profile.overcommit !== 'never') vmFlags |= VM_NORESERVE;
+    // accountable_mapping: private writable memory is charged against the commit limit.
+    const charged = !hugetlb && (vmFlags & (VM_NORESERVE | VM_SHARED | VM_WRITE)) === VM_WRITE ? len / PAGE_SIZE : 0;
     if (hugetlb) {
       vmFlags |= VM_HUGETLB;
       const needed = len / PMD_SIZE;
@@ -288,6 +300,10 @@ export class Mm {
       } else {
         vmFlags |= VM_NORESERVE;
       }
+    }
+    if (charged > 0) {
+      if (!this.kernel.vmEnoughMemory(charged)) return -Errno.ENOMEM;
+      vmFlags |= VM_ACCOUNT;
     }
     this.lock.writeLock();
     try {
@@ -308,7 +324,11 @@ export class Mm {
     } finally {
       this.lock.writeUnlock();
     }
-    if ((flags & MAP_POPULATE) !== 0) this.mmPopulate(addr, len, true);
+    if ((flags & MAP_POPULATE) !== 0) {
+      this.mmPopulate(addr, len, true);
+      // The populate ran out of memory: the OOM killer frees some (maybe this process), then it goes on.
+      while (this.faultOom && this.outOfMemory()) this.mmPopulate(addr, len, true);
+    }
     return addr;
   }
 
@@ -365,6 +385,7 @@ export class Mm {
     for (const vma of victims) {
       this.vmas.remove(vma);
       if (vma.isHugetlb && (vma.flags & VM_NORESERVE) === 0) this.kernel.hugetlbFree += vma.pages / HPAGE_PMD_NR;
+      if ((vma.flags & VM_ACCOUNT) !== 0) this.kernel.vmUnacctMemory(vma.pages);
     }
     freePgtables(this, victims[0]!.start, victims[victims.length - 1]!.end, prev?.end ?? 0, next?.start ?? 0);
     for (const vma of victims) if (vma.file !== null) this.kernel.releaseFileIfUnused(vma.file);
@@ -420,6 +441,15 @@ export class Mm {
           error = -Errno.EINVAL;
           break;
         }
+        // mprotect_fixup: private memory becoming writable is charged now.
+        if ((newBits & VM_WRITE) !== 0 && (vma.flags & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB | VM_SHARED | VM_NORESERVE)) === 0) {
+          if (!this.kernel.vmEnoughMemory((to - from) / PAGE_SIZE)) {
+            error = -Errno.ENOMEM;
+            break;
+          }
+          const inside = this.vmas.splitRange(from, to);
+          for (const piece of inside) piece.flags |= VM_ACCOUNT;
+        }
         const inside = this.vmas.splitRange(from, to);
         for (const piece of inside) {
           const oldFlags = piece.flags;
@@ -442,7 +472,10 @@ export class Mm {
   madvise(addr: number, length: number, advice: number): number {
     if (this.exited) return -Errno.EINVAL;
     if (!this.checkRange(addr, length) || !Number.isSafeInteger(advice)) return -Errno.EINVAL;
-    return doMadvise(this, addr, length, advice);
+    let result = doMadvise(this, addr, length, advice);
+    // MADV_POPULATE_* ran out of memory: the OOM killer runs; if it freed another process, go on.
+    while (this.faultOom && this.outOfMemory()) result = doMadvise(this, addr, length, advice);
+    return result;
   }
 
   /* ----------------------------------------------------- mlock, munlock */
@@ -459,7 +492,8 @@ export class Mm {
     const lockFlags = VM_LOCKED | (flags & MLOCK_ONFAULT ? VM_LOCKONFAULT : 0);
     const error = this.applyVmaLockFlags(start, end, lockFlags);
     if (error) return error;
-    const populated = this.mmPopulate(start, len, false);
+    let populated = this.mmPopulate(start, len, false);
+    while (this.faultOom && this.outOfMemory()) populated = this.mmPopulate(start, len, false);
     // __mlock_posix_error_return: EFAULT → ENOMEM, ENOMEM → EAGAIN.
     if (populated === -Errno.EFAULT) return -Errno.ENOMEM;
     if (populated === -Errno.ENOMEM) return -Errno.EAGAIN;
@@ -546,8 +580,14 @@ export class Mm {
    * or -SIGBUS (the access did not happen).
    */
   access(addr: number, kind: AccessKind, value = 0): number {
-    if (this.exited || !Number.isSafeInteger(addr) || addr < 0 || addr >= this.geometry.taskSize) return -SIGSEGV;
+    // What no CPU could be asked (a byte of 300, an unknown access) is the caller's bug: say so.
+    if (kind !== AccessKind.Read && kind !== AccessKind.Write && kind !== AccessKind.Exec)
+      throw new PagewalkArgumentError('access', 'kind', `is an unknown access kind ${String(kind)} (AccessKind.Read, Write or Exec)`);
+    if (kind === AccessKind.Write && !(Number.isInteger(value) && value >= 0 && value <= 255))
+      throw new PagewalkArgumentError('access', 'value', `must be a byte (0..255), got ${String(value)}`);
+    if (this.exited || !Number.isSafeInteger(addr) || addr < 0 || addr >= this.geometry.taskSize) return this.killed ? -SIGKILL : -SIGSEGV;
     const write = kind === AccessKind.Write;
+    let oom = false;
     this.lock.readLock();
     try {
       for (let attempt = 0; attempt < 16; attempt++) {
@@ -562,13 +602,66 @@ export class Mm {
         const fault = handleMmFault(this, vma, addr, write ? FAULT_FLAG_WRITE : 0);
         if ((fault & VM_FAULT_ERROR) !== 0) {
           if (fault & VM_FAULT_SIGSEGV) return -SIGSEGV;
-          if (fault & (VM_FAULT_SIGBUS | VM_FAULT_HWPOISON | VM_FAULT_OOM)) return -SIGBUS;
+          if (fault & VM_FAULT_OOM) {
+            oom = true;
+            break;
+          }
+          if (fault & (VM_FAULT_SIGBUS | VM_FAULT_HWPOISON)) return -SIGBUS;
         }
       }
-      return -SIGBUS;
+      if (!oom) return -SIGBUS;
     } finally {
       this.lock.readUnlock();
     }
+    // pagefault_out_of_memory: the OOM killer frees a victim's memory; if that was not us, try again.
+    if (this.outOfMemory()) return this.access(addr, kind, value);
+    return this.killed ? -SIGKILL : -SIGBUS;
+  }
+
+  /**
+   * Runs the OOM killer after a fault of this process found no free frame
+   * (outside any lock of this mm). Returns true when another process was
+   * killed (retry), false when this one was or nothing could be freed.
+   */
+  outOfMemory(): boolean {
+    this.faultOom = false;
+    const victim = this.kernel.oomKill();
+    return victim !== null && victim !== this;
+  }
+
+  /** oom_badness: resident pages (a huge mapping counts all its pages) plus swapped-out ones. */
+  oomBadness(): number {
+    if (this.exited) return 0;
+    // Read-only counting: pmdSlot(addr, false) allocates nothing, so the view stays current.
+    // eslint-disable-next-line no-restricted-syntax
+    const entries = this.kernel.tables.entries;
+    let points = 0;
+    for (const vma of this.vmas.all()) {
+      for (let addr = vma.start; addr < vma.end; ) {
+        const next = Math.min(vma.end, Math.floor(addr / PMD_SIZE) * PMD_SIZE + PMD_SIZE);
+        const pmdSlot = this.pmdSlot(addr, false);
+        if (pmdSlot >= 0) {
+          const pmd = entries[pmdSlot]!;
+          if (pmdLeaf(pmd)) {
+            if ((pmd & PTE_SPECIAL) === 0) points += (next - addr) / PAGE_SIZE;
+          } else if (isTableEntry(pmd)) {
+            const base = tableIdOf(pmd) * PTRS_PER_TABLE;
+            for (let a = addr; a < next; a += PAGE_SIZE) {
+              const pte = entries[base + tableIndex(a, 12)]!;
+              if ((ptePresent(pte) && (pte & PTE_SPECIAL) === 0) || isRealSwapEntry(pte)) points++;
+            }
+          }
+        }
+        addr = next;
+      }
+    }
+    return points;
+  }
+
+  /** Killed by the OOM killer: the process exits and its memory is freed. */
+  oomKilled(): void {
+    this.killed = true;
+    this.exit();
   }
 
   /** The MMU: performs the access if the page tables allow it, else returns -1. */
@@ -649,6 +742,7 @@ export class Mm {
         zapVmaRange(this, vma, vma.start, vma.end, ZAP_DROP_MARKER);
         this.vmas.remove(vma);
         if (vma.isHugetlb && (vma.flags & VM_NORESERVE) === 0) this.kernel.hugetlbFree += vma.pages / HPAGE_PMD_NR;
+        if ((vma.flags & VM_ACCOUNT) !== 0) this.kernel.vmUnacctMemory(vma.pages);
       }
       freePgtables(this, 0, this.geometry.taskSize + PAGE_SIZE, 0, 0);
     } finally {

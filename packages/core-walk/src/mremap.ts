@@ -17,7 +17,7 @@ import { PAGE_SIZE, PMD_SIZE, isPageAligned, pageAlignUp } from './geometry.js';
 import type { Mm } from './mm.js';
 import { isTableEntry, pmdLeaf, pteClearUffdWp, pteMksoftDirty, ptePresent } from './pgtable.js';
 import { isSwapPte, isUffdWpPteMarker, pteSwpClearUffdWp, pteSwpMksoftDirty } from './swapops.js';
-import { VM_DONTEXPAND, VM_LOCKED, VM_LOCKED_MASK, VM_MAYSHARE, VM_PFNMAP, VM_SHARED, VM_UFFD_FLAGS, type Vma } from './vma.js';
+import { VM_ACCOUNT, VM_DONTEXPAND, VM_LOCKED, VM_LOCKED_MASK, VM_MAYSHARE, VM_PFNMAP, VM_SHARED, VM_UFFD_FLAGS, type Vma } from './vma.js';
 
 export const MREMAP_MAYMOVE = 1;
 export const MREMAP_FIXED = 2;
@@ -174,6 +174,8 @@ function mremapAt(mm: Mm, vrm: Remap, vma: Vma): number {
   }
   const delta = vrm.newLen - vrm.oldLen;
   if (vma.end - vrm.addr === vrm.oldLen && vma.end + delta <= mm.geometry.taskSize && mm.vmas.isFree(vma.end, vma.end + delta)) {
+    // vrm_calc_charge: an accountable VMA charges what it grows by.
+    if ((vma.flags & VM_ACCOUNT) !== 0 && !mm.kernel.vmEnoughMemory(delta / PAGE_SIZE)) return -Errno.ENOMEM;
     // vma_merge_extend: the VMA grows; it may now meet (and merge with) the next one.
     vma.end += delta;
     mm.vmas.mergeAround(vma.start, vma.end);
@@ -191,6 +193,11 @@ function mremapAt(mm: Mm, vrm: Remap, vma: Vma): number {
  * MREMAP_DONTUNMAP, left mapped, empty and no longer mlocked.
  */
 function moveVma(mm: Mm, vrm: Remap, vma: Vma): number {
+  // vrm_calc_charge: DONTUNMAP keeps the source, so the whole new range is
+  // charged; a move charges what it grows by (the source's charge moves along).
+  const accountable = (vma.flags & VM_ACCOUNT) !== 0;
+  const charge = accountable ? ((vrm.flags & MREMAP_DONTUNMAP) !== 0 ? vrm.newLen : Math.max(0, vrm.newLen - vrm.oldLen)) / PAGE_SIZE : 0;
+  if (charge > 0 && !mm.kernel.vmEnoughMemory(charge)) return -Errno.ENOMEM;
   // Cut the moved range out of its VMA.
   let source = vma;
   if (source.start < vrm.addr) source = mm.vmas.splitAt(source, vrm.addr);
@@ -209,6 +216,8 @@ function moveVma(mm: Mm, vrm: Remap, vma: Vma): number {
   if ((vrm.flags & MREMAP_DONTUNMAP) !== 0) {
     source.flags &= ~VM_LOCKED_MASK;
   } else {
+    // unmap_source_vma: the source's pages stay charged, now to the target.
+    source.flags &= ~VM_ACCOUNT;
     mm.unmapRegion(source.start, source.end);
   }
   mm.vmas.mergeAround(target.start, target.end);

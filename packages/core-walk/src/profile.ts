@@ -30,12 +30,18 @@ export interface KernelProfile {
   readonly fiveLevel: boolean;
   /** khugepaged/max_ptes_none, used by MADV_COLLAPSE's sibling khugepaged only. */
   readonly maxPtesNone: number;
+  /** RAM size in 4 KiB pages (MemTotal); allocations beyond it fail and call the OOM killer. */
+  readonly ramPages: number;
+  /** vm.overcommit_memory: 0 heuristic, 1 always, 2 never (strict commit limit). */
+  readonly overcommit: 'heuristic' | 'always' | 'never';
+  /** vm.overcommit_ratio (percent of RAM in the commit limit under `never`). */
+  readonly overcommitRatio: number;
 }
 
 /**
  * The reference machine (Linux 6.18.44, x86-64): THP "madvise", huge zero
  * page on, soft-dirty not configured, no swap active, no hugetlb pages,
- * 4-level paging.
+ * 4-level paging, 23.5 GiB of RAM, heuristic overcommit.
  */
 export const DEFAULT_PROFILE: KernelProfile = Object.freeze({
   thp: 'madvise',
@@ -48,6 +54,9 @@ export const DEFAULT_PROFILE: KernelProfile = Object.freeze({
   hugetlbPages: 0,
   fiveLevel: false,
   maxPtesNone: 511,
+  ramPages: 6_170_939, // 23.5 GiB
+  overcommit: 'heuristic',
+  overcommitRatio: 50,
 });
 
 const THP_MODES = new Set(['always', 'madvise', 'never']);
@@ -69,9 +78,16 @@ export function profileError(profile: Partial<KernelProfile>): string | null {
       case 'swapDevice':
         if (value !== 'zram' && value !== 'file') return `profile.swapDevice must be zram or file`;
         break;
+      case 'overcommit':
+        if (value !== 'heuristic' && value !== 'always' && value !== 'never') return `profile.overcommit must be heuristic, always or never`;
+        break;
+      case 'ramPages':
+        if (!Number.isSafeInteger(value) || (value as number) < 2) return `profile.ramPages must be an integer >= 2`;
+        break;
       case 'swapPages':
       case 'hugetlbPages':
       case 'maxPtesNone':
+      case 'overcommitRatio':
         if (!Number.isSafeInteger(value) || (value as number) < 0) return `profile.${key} must be a non-negative integer`;
         break;
       default:

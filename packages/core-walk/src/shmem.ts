@@ -14,10 +14,50 @@ export interface FileMapping {
   readonly vma: Vma;
 }
 
+/**
+ * A file's page-cache index (the address_space xarray): page index → pfn
+ * (> 0), -swap slot (< 0) or 0, kept in 4096-entry chunks made on first
+ * store, so a 1 TiB file costs host memory only for the pages it holds.
+ */
+export class PageCacheIndex {
+  private static readonly CHUNK = 4096;
+  private readonly chunks = new Map<number, Int32Array>();
+
+  constructor(readonly length: number) {}
+
+  get(index: number): number {
+    const chunk = this.chunks.get(Math.floor(index / PageCacheIndex.CHUNK));
+    return chunk === undefined ? 0 : chunk[index % PageCacheIndex.CHUNK]!;
+  }
+
+  set(index: number, value: number): void {
+    const key = Math.floor(index / PageCacheIndex.CHUNK);
+    let chunk = this.chunks.get(key);
+    if (chunk === undefined) {
+      if (value === 0) return;
+      chunk = new Int32Array(PageCacheIndex.CHUNK);
+      this.chunks.set(key, chunk);
+    }
+    chunk[index % PageCacheIndex.CHUNK] = value;
+  }
+
+  /** The non-zero indexes in [first, end), in ascending order (visits only chunks that exist). */
+  stored(first = 0, end = this.length): number[] {
+    const out: number[] = [];
+    const keys = [...this.chunks.keys()].filter((key) => (key + 1) * PageCacheIndex.CHUNK > first && key * PageCacheIndex.CHUNK < end).sort((a, b) => a - b);
+    for (const key of keys) {
+      const chunk = this.chunks.get(key)!;
+      const base = key * PageCacheIndex.CHUNK;
+      for (let i = Math.max(0, first - base); i < PageCacheIndex.CHUNK && base + i < end; i++) if (chunk[i] !== 0) out.push(base + i);
+    }
+    return out;
+  }
+}
+
 export class ShmemFile {
   readonly id = nextFileId++;
   /** pfn (> 0), -swap slot (< 0) or 0 per page index. */
-  readonly cache: Int32Array;
+  readonly cache: PageCacheIndex;
   /** An fd refers to the file (memfd); shared anonymous memory has none. */
   open = true;
 
@@ -29,7 +69,7 @@ export class ShmemFile {
     /** A hugetlbfs file (MFD_HUGETLB): 2 MiB pages, cached at their first 4 KiB index. */
     readonly hugetlb = false,
   ) {
-    this.cache = new Int32Array(pages);
+    this.cache = new PageCacheIndex(pages);
   }
 
   get size(): number {

@@ -6,7 +6,9 @@ import { createKernel, type Kernel, type KernelOptions } from './kernel.js';
 import { checkInvariants } from './invariants.js';
 import type { Mm } from './mm.js';
 import { MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE, AccessKind } from './uapi.js';
-import { PAGE_SIZE } from './geometry.js';
+import { HPAGE_PMD_NR, PAGE_SIZE } from './geometry.js';
+import { ptePfn, ptePresent } from './pgtable.js';
+import { isPfnSwapEntry, isPteMarker, isRealSwapEntry, swpOffset } from './swapops.js';
 
 /** A 1 GiB-aligned address used as the arena base by tests and scenarios. */
 export const TEST_ARENA_BASE = 0x7e0000000000;
@@ -38,4 +40,34 @@ export function writePages(mm: Mm, addr: number, pages: number, value: number): 
 export function assertInvariants(kernel: Kernel): void {
   const problems = checkInvariants(kernel);
   if (problems.length > 0) throw new Error(`invariants broken:\n${problems.slice(0, 20).join('\n')}`);
+}
+
+/**
+ * The bytes a process would read at the page holding `addr`, found without
+ * touching anything (no fault, no accessed bit): through the PTE or PMD
+ * (present, swapped, migration / device entries), else the page cache of a
+ * file VMA. null means all zero; undefined, no mapping or a marker.
+ */
+export function peekPage(mm: Mm, addr: number): Uint8Array | null | undefined {
+  const kernel = mm.kernel;
+  const vma = mm.vmas.lookup(addr);
+  if (vma === null) return undefined;
+  const { level, entry } = mm.entryAt(addr);
+  if (entry !== 0) {
+    if (ptePresent(entry)) {
+      const pfn = ptePfn(entry) + (level === 'pmd' ? Math.floor(addr / PAGE_SIZE) % HPAGE_PMD_NR : 0);
+      return kernel.frames.contents.peek(pfn);
+    }
+    if (isRealSwapEntry(entry)) return kernel.swap === null ? undefined : kernel.swap.contents.peek(swpOffset(entry));
+    if (isPfnSwapEntry(entry)) return kernel.frames.contents.peek(swpOffset(entry) + (level === 'pmd' ? Math.floor(addr / PAGE_SIZE) % HPAGE_PMD_NR : 0));
+    if (!isPteMarker(entry)) return undefined;
+  }
+  const file = vma.file;
+  if (file === null) return null;
+  const index = file.hugetlb ? vma.pageIndex(addr - (addr % (HPAGE_PMD_NR * PAGE_SIZE))) : vma.pageIndex(addr);
+  if (index >= file.pages) return undefined;
+  const cached = file.cache.get(index);
+  if (cached > 0) return kernel.frames.contents.peek(cached + (file.hugetlb ? Math.floor(addr / PAGE_SIZE) % HPAGE_PMD_NR : 0));
+  if (cached < 0) return kernel.swap === null ? undefined : kernel.swap.contents.peek(-cached);
+  return null;
 }

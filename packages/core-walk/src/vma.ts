@@ -27,6 +27,8 @@ export const VM_UFFD_MINOR = 0x8000;
 export const VM_DONTCOPY = 0x20000;
 export const VM_DONTEXPAND = 0x40000;
 export const VM_LOCKONFAULT = 0x80000;
+/** Charged against the commit limit (private writable memory). */
+export const VM_ACCOUNT = 0x100000;
 export const VM_NORESERVE = 0x200000;
 export const VM_HUGETLB = 0x400000;
 export const VM_WIPEONFORK = 0x2000000;
@@ -44,7 +46,7 @@ const FLAG_NAMES: readonly [number, string][] = [
   [VM_READ, 'read'], [VM_WRITE, 'write'], [VM_EXEC, 'exec'], [VM_SHARED, 'shared'],
   [VM_UFFD_MISSING, 'uffd_missing'], [VM_UFFD_WP, 'uffd_wp'], [VM_UFFD_MINOR, 'uffd_minor'],
   [VM_PFNMAP, 'pfnmap'], [VM_LOCKED, 'locked'], [VM_LOCKONFAULT, 'lockonfault'], [VM_IO, 'io'],
-  [VM_DONTCOPY, 'dontcopy'], [VM_WIPEONFORK, 'wipeonfork'], [VM_HUGETLB, 'hugetlb'],
+  [VM_DONTCOPY, 'dontcopy'], [VM_ACCOUNT, 'account'], [VM_NORESERVE, 'noreserve'], [VM_WIPEONFORK, 'wipeonfork'], [VM_HUGETLB, 'hugetlb'],
   [VM_SOFTDIRTY, 'softdirty'], [VM_HUGEPAGE, 'hugepage'], [VM_NOHUGEPAGE, 'nohugepage'],
 ];
 
@@ -112,7 +114,8 @@ export class Vma {
 
   /** File page index of `addr` inside this VMA (linear_page_index). */
   pageIndex(addr: number): number {
-    return (addr - this.start) / PAGE_SIZE + this.pgoff;
+    // Any byte of a page names that page: a fractional index would miss the page cache.
+    return Math.floor((addr - this.start) / PAGE_SIZE) + this.pgoff;
   }
 
   clone(start: number, end: number): Vma {

@@ -164,7 +164,9 @@ function freeLevel(mm: Mm, start: number, end: number, floor: number, ceiling: n
   for (let addr = from; addr < to; addr += size) {
     const parentSlot = shift === PMD_SHIFT ? mm.pmdSlot(addr, false) : shift === PUD_SHIFT ? mm.pudSlot(addr, false) : mm.pgdSlot(addr);
     if (parentSlot < 0) {
-      if (shift === PMD_SHIFT) addr = Math.floor(addr / PUD_SIZE) * PUD_SIZE + PUD_SIZE - size;
+      // No table above: skip what it would have covered (a PUD table spans 512 GiB, a PMD table 1 GiB).
+      const missing = shift === PMD_SHIFT && mm.pudSlot(addr, false) >= 0 ? PUD_SIZE : PUD_SIZE * PTRS_PER_TABLE;
+      if (shift !== 39) addr = Math.floor(addr / missing) * missing + missing - size;
       continue;
     }
     const entry = tables.entries[parentSlot]!;

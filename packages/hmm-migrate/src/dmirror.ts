@@ -21,6 +21,7 @@ import {
   PTE_ACCESSED,
   PTE_DIRTY,
   PTE_SOFT_DIRTY,
+  VM_FAULT_OOM,
   VM_FAULT_SIGBUS,
   VM_READ,
   VM_WRITE,
@@ -158,25 +159,31 @@ export class HmmTestDevice implements DevicePagemap {
     });
     if (migrateVmaSetup(migrate) !== 0) return VM_FAULT_SIGBUS;
     const mirror = this.mirrorOf(fault.page);
-    this.copyToSystem(migrate, mirror !== null && mirror.mm === fault.mm ? mirror : null);
+    const copied = this.copyToSystem(migrate, mirror !== null && mirror.mm === fault.mm ? mirror : null);
     migrateVmaPages(migrate);
     migrateVmaFinalize(migrate);
-    return 0;
+    // No system page for it: the fault is out of memory (the OOM killer runs, then the CPU retries).
+    return copied ? 0 : VM_FAULT_OOM;
   }
 
-  /** dmirror_devmem_fault_alloc_and_copy: system pages for every migrating device page. */
-  copyToSystem(migrate: MigrateVma, mirror: HmmMirror | null): void {
+  /** dmirror_devmem_fault_alloc_and_copy: system pages for every migrating device page; false when one could not be had. */
+  copyToSystem(migrate: MigrateVma, mirror: HmmMirror | null): boolean {
     const frames = this.kernel.frames;
+    let complete = true;
     for (let i = 0; i < migrate.npages; i++) {
       const source = migratePfnToPfn(migrate.src[i]!);
       if (source === 0 || (migrate.src[i]! & MIGRATE_PFN_MIGRATE) === 0) continue;
       if (this.registry.pagemapOf(source) === null) continue;
       const page = allocSystemPage(this.kernel);
-      if (page === 0) continue;
+      if (page === 0) {
+        complete = false;
+        continue;
+      }
       mirror?.erase(migrate.start + i * PAGE_SIZE);
       frames.contents.copyFrom(frames.contents, source, page);
       migrate.dst[i] = migratePfn(page) | (migrate.src[i]! & MIGRATE_PFN_WRITE);
     }
+    return complete;
   }
 
   /**

@@ -3,7 +3,7 @@ import { PAGE_SIZE, type PageContents } from '@pagewalk/core-walk';
 
 /** Copies page `key` into `out` at `offset` (zeros for a never-written page). */
 export function readPage(contents: PageContents, key: number, out: Uint8Array, offset: number): void {
-  const view = contents.view(key);
+  const view = contents.peek(key);
   if (view === null) out.fill(0, offset, offset + PAGE_SIZE);
   else out.set(view, offset);
 }

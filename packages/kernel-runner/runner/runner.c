@@ -707,35 +707,41 @@ static void op_access(const struct op *o, int is_write)
 	uint64_t page, pages;
 	range_of(o, &page, &pages);
 	int byte = (int)opt_u64(o, "byte", 0);
+	/* version 2: the byte inside each page where the access starts, and how
+	 * many consecutive bytes it covers (past 4095 it goes on in the next page) */
+	uint64_t offset = opt_u64(o, "offset", 0);
+	uint64_t length = opt_u64(o, "length", 1);
 	static uint8_t bytes[1 << 20];
-	volatile uint64_t i = 0;
-	if (pages > sizeof(bytes))
-		die_input("too many pages in one access");
+	volatile uint64_t i = 0, k = 0, done = 0;
+	if (pages * length > sizeof(bytes))
+		die_input("too many bytes in one access");
 	fault_reset();
 	caught_signal = 0;
 	if (sigsetjmp(access_env, 1) == 0) {
 		for (i = 0; i < pages; i++) {
-			volatile uint8_t *p = page_addr(page + i);
-			in_access = 1;
-			if (is_write)
-				*p = (uint8_t)byte;
-			else
-				bytes[i] = *p;
-			in_access = 0;
+			for (k = 0; k < length; k++) {
+				volatile uint8_t *p = (volatile uint8_t *)page_addr(page + i) + offset + k;
+				in_access = 1;
+				if (is_write)
+					*p = (uint8_t)byte;
+				else
+					bytes[done] = *p;
+				in_access = 0;
+				done++;
+			}
 		}
 	}
 	in_access = 0;
-	uint64_t done = i;
 	if (caught_signal) {
 		printf(",\"signal\":\"%s\",\"page\":%" PRIu64, caught_signal == SIGBUS ? "SIGBUS" : "SIGSEGV",
-		       page + done);
+		       (uint64_t)(page + i + (offset + k) / PW_PAGE));
 	} else {
 		printf(",\"ret\":0");
 	}
 	if (!is_write) {
 		printf(",\"bytes\":[");
-		for (uint64_t k = 0; k < done; k++)
-			printf("%s%u", k ? "," : "", bytes[k]);
+		for (uint64_t n = 0; n < done; n++)
+			printf("%s%u", n ? "," : "", bytes[n]);
 		printf("]");
 	}
 	print_faults();
@@ -1018,7 +1024,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nops; i++) {
 		const struct op *o = &ops[i];
 		static const char *const allowed[] = {"page", "pages", "prot", "map", "backing", "populate",
-						      "hugetlb", "advice", "byte", "features", "modes", "wp",
+						      "hugetlb", "advice", "byte", "offset", "length", "features", "modes", "wp",
 						      "size", "flags", "start", "end", "vec_len", "vec_null",
 						      "max_pages", "inverted", "mask", "anyof", "return",
 						      "new_pages", "new_page", NULL};
@@ -1055,6 +1061,10 @@ int main(int argc, char **argv)
 			if (np > arena_pages || nn > arena_pages - np)
 				die_input("mremap: new range outside the arena");
 		}
+		if (kv_get(o, "offset") && opt_u64(o, "offset", 0) >= PW_PAGE)
+			die_input("offset out of range");
+		if (kv_get(o, "length") && (opt_u64(o, "length", 1) < 1 || opt_u64(o, "length", 1) > PW_PAGE))
+			die_input("length out of range");
 		for (int k = 0; k < o->nkv; k++) {
 			const char *key = o->kv[k].key;
 			if (strcmp(key, "prot") && strcmp(key, "map") && strcmp(key, "backing") && strcmp(key, "advice") &&

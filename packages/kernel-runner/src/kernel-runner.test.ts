@@ -102,6 +102,28 @@ describe('translation', () => {
     });
   });
 
+  it('passes a read / write byte offset (version 2) only when one is given', () => {
+    const t = translateScenario({
+      name: 'o',
+      arena_pages: 8,
+      ops: [
+        { op: 'write', page: 1, byte: 7, offset: 4095 },
+        { op: 'read', page: 1, pages: 2, offset: 1 },
+        { op: 'read', page: 1, offset: 0 },
+        { op: 'write', page: 1, byte: 7, offset: 4094, length: 3 },
+        { op: 'read', page: 1, length: 1 },
+      ],
+    });
+    expect('lines' in t && t.lines.split('\n').slice(1, 6)).toEqual([
+      'write page=1 pages=1 byte=7 offset=4095',
+      'read page=1 pages=2 offset=1',
+      'read page=1 pages=1',
+      'write page=1 pages=1 byte=7 offset=4094 length=3',
+      'read page=1 pages=1',
+    ]);
+    expect(() => translateScenario({ name: 'b', arena_pages: 8, ops: [{ op: 'read', page: 0, offset: 4096 }] })).toThrow(/op 0: field "offset"/);
+  });
+
   it('names the op index and field of bad input', () => {
     expect(() => translateScenario({ name: 'b', arena_pages: 8, ops: [{ op: 'mmap', page: 0, pages: 4, prot: 'w' }] })).toThrow(
       /op 0: field "prot"/,
@@ -276,6 +298,25 @@ describe('runner binary', () => {
     expect(runLines('arena 16\nmmap page=0 pages=2 prot=rw\nread page=0 pages=3\n')).toEqual([
       { op: 'mmap', ret: 0 },
       { op: 'read', signal: 'SIGSEGV', page: 2, bytes: [0, 0] },
+    ]);
+    // The byte offset inside each page reaches the real kernel: a shared page keeps a byte written at +4095.
+    expect(
+      runLines('arena 16\nmmap page=0 pages=2 prot=rw map=shared\nwrite page=0 pages=2 byte=9 offset=4095\nmadvise page=0 pages=2 advice=dontneed\nread page=0 pages=2 offset=4095\nread page=0 pages=1 offset=4094\n'),
+    ).toEqual([
+      { op: 'mmap', ret: 0 },
+      { op: 'write', ret: 0 },
+      { op: 'madvise', ret: 0 },
+      { op: 'read', ret: 0, bytes: [9, 9] },
+      { op: 'read', ret: 0, bytes: [0] },
+    ]);
+    // A run of bytes that crosses into the next page, and one that runs off the mapping.
+    expect(
+      runLines('arena 16\nmmap page=0 pages=2 prot=rw map=shared\nwrite page=0 pages=1 byte=4 offset=4094 length=4\nread page=0 pages=1 offset=4093 length=6\nread page=1 pages=1 offset=4095 length=2\n'),
+    ).toEqual([
+      { op: 'mmap', ret: 0 },
+      { op: 'write', ret: 0 },
+      { op: 'read', ret: 0, bytes: [0, 4, 4, 4, 4, 0] },
+      { op: 'read', signal: 'SIGSEGV', page: 2, bytes: [0] },
     ]);
     expect(runOnKernel({ name: 'u', arena_pages: 4, profile: { no_such_key: 1 }, ops: [] })).toEqual({
       skipped: 'unknown profile key "no_such_key"',

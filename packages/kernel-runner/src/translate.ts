@@ -246,8 +246,12 @@ export function translateScenario(scenario: unknown): Translation {
           const byte = nonNegInt(op, i, 'byte', 0);
           if (byte > 255) fail(i, 'byte', 'expected 0..255');
           parts.push(`byte=${byte}`);
+          pushOffset(parts, op, i);
           break;
         }
+        case 'read':
+          pushOffset(parts, op, i);
+          break;
         case 'uffd_register':
           parts.push(`modes=${nameList(op, i, 'modes', MODES)}`);
           break;
@@ -264,4 +268,15 @@ export function translateScenario(scenario: unknown): Translation {
     lines.push(line);
   }
   return { lines: lines.join('\n') + '\n' };
+}
+
+/** Version 2 `offset` (and `length`) of read / write: only written when not the default, so version 1 scripts are unchanged. */
+function pushOffset(parts: string[], op: Record<string, unknown>, i: number): void {
+  const offset = nonNegInt(op, i, 'offset', 0);
+  if (offset > 4095) fail(i, 'offset', 'expected 0..4095');
+  if (offset !== 0) parts.push(`offset=${offset}`);
+  if (op.length === undefined) return;
+  const length = nonNegInt(op, i, 'length', 1);
+  if (length < 1 || length > 4096) fail(i, 'length', 'expected 1..4096');
+  if (length !== 1) parts.push(`length=${length}`);
 }

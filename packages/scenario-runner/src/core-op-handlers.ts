@@ -112,18 +112,26 @@ export const CORE_OP_HANDLERS: Partial<Record<OpName, ScenarioOpHandler>> = {
   mlock: handler<'mlock'>((op, { mm, addressOf }) => syscallResult('mlock', mm.mlock(addressOf(op.page), rangeLength(op.pages)))),
   munlock: handler<'munlock'>((op, { mm, addressOf }) => syscallResult('munlock', mm.munlock(addressOf(op.page), rangeLength(op.pages)))),
   write: handler<'write'>((op, { mm, addressOf }) => {
+    const offset = op.offset ?? 0;
+    const length = op.length ?? 1;
     for (let page = op.page; page < op.page + op.pages; page++) {
-      const value = mm.access(addressOf(page), AccessKind.Write, op.byte);
-      if (value < 0) return { op: 'write', signal: signalOf(value), page };
+      for (let i = 0; i < length; i++) {
+        const value = mm.access(addressOf(page) + offset + i, AccessKind.Write, op.byte);
+        if (value < 0) return { op: 'write', signal: signalOf(value), page: page + Math.floor((offset + i) / PAGE_SIZE) };
+      }
     }
     return { op: 'write', ret: 0 };
   }),
   read: handler<'read'>((op, { mm, addressOf }) => {
     const bytes: number[] = [];
+    const offset = op.offset ?? 0;
+    const length = op.length ?? 1;
     for (let page = op.page; page < op.page + op.pages; page++) {
-      const value = mm.access(addressOf(page), AccessKind.Read);
-      if (value < 0) return { op: 'read', signal: signalOf(value), page, bytes };
-      bytes.push(value);
+      for (let i = 0; i < length; i++) {
+        const value = mm.access(addressOf(page) + offset + i, AccessKind.Read);
+        if (value < 0) return { op: 'read', signal: signalOf(value), page: page + Math.floor((offset + i) / PAGE_SIZE), bytes };
+        bytes.push(value);
+      }
     }
     return { op: 'read', ret: 0, bytes };
   }),

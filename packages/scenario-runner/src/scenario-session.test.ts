@@ -55,6 +55,34 @@ describe('runScenario', () => {
     expect(run.mm.vmas.lookup(run.arenaBase)?.start).toBe(run.arenaBase);
   });
 
+  it('reads and writes the byte at `offset` inside each page (format v2)', () => {
+    const scenario = parseScenarioValue(
+      {
+        name: 'offsets',
+        arena_pages: 8,
+        ops: [
+          { op: 'mmap', page: 0, pages: 2, prot: 'rw', map: 'shared' },
+          { op: 'write', page: 0, pages: 2, byte: 26, offset: 1 },
+          { op: 'madvise', page: 0, pages: 2, advice: 'dontneed' },
+          { op: 'read', page: 0, pages: 2, offset: 1 },
+          { op: 'read', page: 0, pages: 2 },
+          { op: 'write', page: 0, pages: 1, byte: 3, offset: 4094, length: 4 },
+          { op: 'read', page: 0, pages: 1, offset: 4093, length: 6 },
+          { op: 'read', page: 1, pages: 1, offset: 4095, length: 2 },
+        ],
+      },
+      'offsets.json',
+    );
+    const run = runScenario(scenario);
+    expect(run.results.slice(3)).toEqual([
+      { op: 'read', ret: 0, bytes: [26, 26] },
+      { op: 'read', ret: 0, bytes: [0, 0] },
+      { op: 'write', ret: 0 },
+      { op: 'read', ret: 0, bytes: [0, 3, 3, 3, 3, 0] },
+      { op: 'read', signal: 'SIGSEGV', page: 2, bytes: [0] },
+    ]);
+  });
+
   it('marks ops without a handler as unsupported', () => {
     expect(runScenario(CORE).results[14]).toEqual({ op: 'pagemap', unsupported: true });
   });

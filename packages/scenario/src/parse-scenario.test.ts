@@ -163,6 +163,12 @@ describe('parseScenario: op fields', () => {
     expect(parseOps([{ op: 'read', page: 2 }]).ops[0]).toEqual({ op: 'read', page: 2, pages: 1 });
   });
 
+  it('takes a byte offset inside each page for read and write (version 2), absent meaning 0', () => {
+    expect(parseOps([{ op: 'write', page: 2, byte: 1, offset: 4095 }]).ops[0]).toEqual({ op: 'write', page: 2, pages: 1, byte: 1, offset: 4095 });
+    expect(parseOps([{ op: 'read', page: 2, pages: 2, offset: 1 }]).ops[0]).toEqual({ op: 'read', page: 2, pages: 2, offset: 1 });
+    expect(parseOps([{ op: 'read', page: 2, offset: 4090, length: 4096 }]).ops[0]).toEqual({ op: 'read', page: 2, pages: 1, offset: 4090, length: 4096 });
+  });
+
   it.each([
     [{ op: 'mmap', page: 0, pages: 1, prot: 'rw' }, ''],
     [7, 'field "op": must be an object'],
@@ -192,6 +198,12 @@ describe('parseScenario: op fields', () => {
     [{ op: 'write', page: 0, byte: 256 }, 'field "byte": must be between 0 and 255'],
     [{ op: 'write', page: 0, byte: -1 }, 'field "byte": must be between 0 and 255'],
     [{ op: 'read', page: 0, byte: 1 }, 'field "byte": unknown field'],
+    [{ op: 'read', page: 0, offset: 4096 }, 'field "offset": must be between 0 and 4095'],
+    [{ op: 'write', page: 0, byte: 1, offset: -1 }, 'field "offset": must be between 0 and 4095'],
+    [{ op: 'write', page: 0, byte: 1, offset: 1.5 }, 'field "offset": must be an integer'],
+    [{ op: 'write', page: 0, byte: 1, length: 0 }, 'field "length": must be between 1 and 4096'],
+    [{ op: 'read', page: 0, length: 4097 }, 'field "length": must be between 1 and 4096'],
+    [{ op: 'mmap', page: 0, pages: 1, prot: 'rw', offset: 1 }, 'field "offset": unknown field'],
     [{ op: 'uffd_open', features: 'wp_async' }, 'field "features": must be a list'],
     [{ op: 'uffd_open', features: ['wp_sync'] }, 'field "features[0]": unknown uffd feature "wp_sync"'],
     [{ op: 'uffd_open', features: ['wp_async', 'wp_async'] }, 'field "features[1]": duplicate uffd feature "wp_async"'],

@@ -166,6 +166,10 @@ const booleanField = (defaultValue?: boolean): FieldSpec => ({
   read: (value, context, field) => readBoolean(value, context.location, field),
 });
 const byteField: FieldSpec = { required: true, read: (value, context, field) => readInteger(value, context.location, field, 0, 255) };
+/** Version 2: the byte inside each page that a read or write touches. */
+const offsetField: FieldSpec = { read: (value, context, field) => readInteger(value, context.location, field, 0, 4095) };
+/** Version 2 extension: how many consecutive bytes from `offset` each page's access covers (crossing into the next page past 4095). */
+const lengthField: FieldSpec = { read: (value, context, field) => readInteger(value, context.location, field, 1, 4096) };
 const nameListField = (names: readonly string[], kind: string, required: boolean): FieldSpec => ({
   required,
   defaultValue: required ? undefined : [],
@@ -208,8 +212,8 @@ const OP_FIELDS: Record<OpName, Record<string, FieldSpec>> = {
   madvise: { ...RANGE, advice: enumField(ADVICE_NAMES, 'advice') },
   mlock: RANGE,
   munlock: RANGE,
-  write: { page: pageField, pages: pagesField(1), byte: byteField },
-  read: { page: pageField, pages: pagesField(1) },
+  write: { page: pageField, pages: pagesField(1), byte: byteField, offset: offsetField, length: lengthField },
+  read: { page: pageField, pages: pagesField(1), offset: offsetField, length: lengthField },
   uffd_open: { features: nameListField(UFFD_FEATURE_NAMES, 'uffd feature', false) },
   uffd_register: { ...RANGE, modes: nameListField(UFFD_MODE_NAMES, 'uffd mode', true) },
   uffd_unregister: RANGE,

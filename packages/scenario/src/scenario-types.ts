@@ -112,9 +112,17 @@ export interface MunlockOp extends OpCommon, PageRange {
 export interface WriteOp extends OpCommon, PageRange {
   op: 'write';
   byte: number;
+  /** Byte offset inside each page (version 2; 0 when absent). */
+  offset?: number;
+  /** Consecutive bytes stored from `offset` in each page, crossing into the next page past its end (1 when absent). */
+  length?: number;
 }
 export interface ReadOp extends OpCommon, PageRange {
   op: 'read';
+  /** Byte offset inside each page (version 2; 0 when absent). */
+  offset?: number;
+  /** Consecutive bytes loaded from `offset` in each page, crossing into the next page past its end (1 when absent). */
+  length?: number;
 }
 export interface UffdOpenOp extends OpCommon {
   op: 'uffd_open';

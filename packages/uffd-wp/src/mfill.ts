@@ -101,7 +101,7 @@ function mfillPte(mm: Mm, vma: Vma, addr: number, from: number, request: MfillRe
 
   if (request.mode === MfillMode.Continue) {
     // mfill_atomic_pte_continue: map the page the page cache already holds.
-    if (file === null || file.cache[index] === 0) return -Errno.EFAULT;
+    if (file === null || file.cache.get(index) === 0) return -Errno.EFAULT;
     if (!noneMostly(entry)) return -Errno.EEXIST;
     const pfn = shmemGetPage(mm, vma, index);
     if (pfn === NO_FRAME) return -Errno.ENOMEM;
@@ -125,12 +125,12 @@ function mfillPte(mm: Mm, vma: Vma, addr: number, from: number, request: MfillRe
   // shmem_mfill_atomic_pte: a new page-cache page (zeroed or copied), mapped.
   if (file === null) return -Errno.EINVAL;
   if (!noneMostly(entry)) return -Errno.EEXIST;
-  if (file.cache[index] !== 0) return -Errno.EEXIST;
+  if (file.cache.get(index) !== 0) return -Errno.EEXIST;
   const pfn = frames.alloc(0, PG_SWAPBACKED | PG_LRU | PG_PAGECACHE | PG_DIRTY);
   if (pfn === NO_FRAME) return -Errno.ENOMEM;
   if (request.mode === MfillMode.Copy) writeBytes(mm, pfn, request.src, from);
   frames.get(pfn); // the page cache's reference
-  file.cache[index] = pfn;
+  file.cache.set(index, pfn);
   installPte(mm, vma, slot, pfn, true, request.wp);
   return 0;
 }
@@ -150,12 +150,12 @@ function mfillHugetlb(mm: Mm, vma: Vma, request: MfillRequest): number {
     if (!noneMostly(tables.entries[slot]!)) return copied || -Errno.EEXIST;
     const file = vma.file;
     const index = vma.pageIndex(addr);
-    if (shared && file !== null && file.cache[index] !== 0) return copied || -Errno.EEXIST;
+    if (shared && file !== null && file.cache.get(index) !== 0) return copied || -Errno.EEXIST;
     const head = frames.alloc(9, PG_HUGETLB | PG_ANON_EXCLUSIVE | (shared ? PG_PAGECACHE : PG_ANON));
     if (head === NO_FRAME) return copied || -Errno.ENOMEM;
     for (let i = 0; i < HPAGE_PMD_NR; i++) writeBytes(mm, head + i, request.src, addr - request.dst + i * PAGE_SIZE);
     if (shared && file !== null) {
-      file.cache[index] = head;
+      file.cache.set(index, head);
       frames.get(head);
     }
     frames.get(head);
