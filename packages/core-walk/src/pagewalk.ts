@@ -12,8 +12,17 @@ import type { Mm } from './mm.js';
 import type { Vma } from './vma.js';
 import type { ShmemFile } from './shmem.js';
 import type { TablePool } from './page-table.js';
+import { tracedWalk, type TraceWalkFunction } from './trace.js';
 
 type Ops = MmWalkOpsUnsafe<any>;
+
+/** Marks ops already wrapped by the tracer, so a traced walk is announced once. */
+const TRACED = Symbol('traced');
+const isTraced = (ops: object): boolean => (ops as { [TRACED]?: true })[TRACED] === true;
+function markTraced<O extends object>(ops: O): O {
+  (ops as { [TRACED]?: true })[TRACED] = true;
+  return ops;
+}
 type Walk = MmWalk<any>;
 
 const HUGETLB_SHIFT = PMD_SHIFT;
@@ -491,6 +500,10 @@ function validRange(mm: Mm, start: number, end: number): boolean {
 export function walkPageRangeUnsafe<S>(mm: Mm, start: number, end: number, ops: MmWalkOpsUnsafe<S>, state: S): number {
   if (!validRange(mm, start, end) || !isPageAlignedPair(start, end)) return -Errno.EINVAL;
   if ((ops as Ops).pteEntry !== undefined && (ops as Ops).pteBatch !== undefined) return -Errno.EINVAL;
+  const tracer = mm.kernel.tracer;
+  if (tracer !== null && !isTraced(ops)) {
+    return tracedWalk(tracer, 'walk_page_range_mm', start, end, ops, (traced) => walkPageRangeUnsafe(mm, start, end, markTraced(traced), state));
+  }
   const mode = ops.walkLock ?? WalkLock.Read;
   const taken = enterMmLock(mm, mode);
   try {
@@ -557,7 +570,7 @@ export function walkPageRangeVma<S>(vma: Vma, start: number, end: number, ops: M
   if (!validRange(mm, start, end) || !isPageAlignedPair(start, end)) return -Errno.EINVAL;
   if (start < vma.start || end > vma.end) return -Errno.EINVAL;
   if (!checkOpsValid(ops)) return -Errno.EINVAL;
-  return walkOneVma(mm, vma, start, end, ops as MmWalkOpsUnsafe<S>, state as S);
+  return walkOneVma(mm, vma, start, end, ops as MmWalkOpsUnsafe<S>, state as S, 'walk_page_range_vma');
 }
 
 /** Walks a whole VMA, without testWalk (walk_page_vma). */
@@ -565,11 +578,13 @@ export function walkPageVma<S>(vma: Vma, ops: MmWalkOps<S>, state?: S): number {
   const mm = vma.mm;
   if (mm === null) return -Errno.EINVAL;
   if (!checkOpsValid(ops)) return -Errno.EINVAL;
-  return walkOneVma(mm, vma, vma.start, vma.end, ops as MmWalkOpsUnsafe<S>, state as S);
+  return walkOneVma(mm, vma, vma.start, vma.end, ops as MmWalkOpsUnsafe<S>, state as S, 'walk_page_vma');
 }
 
-function walkOneVma<S>(mm: Mm, vma: Vma, start: number, end: number, ops: MmWalkOpsUnsafe<S>, state: S): number {
+function walkOneVma<S>(mm: Mm, vma: Vma, start: number, end: number, ops: MmWalkOpsUnsafe<S>, state: S, fn: TraceWalkFunction): number {
   if (!mm.vmas.all().includes(vma)) return -Errno.EINVAL;
+  const tracer = mm.kernel.tracer;
+  if (tracer !== null && !isTraced(ops)) return tracedWalk(tracer, fn, start, end, ops, (traced) => walkOneVma(mm, vma, start, end, markTraced(traced), state, fn));
   const mode = ops.walkLock ?? WalkLock.Read;
   const taken = enterMmLock(mm, mode);
   try {
@@ -589,6 +604,10 @@ function walkOneVma<S>(mm: Mm, vma: Vma, start: number, end: number, ops: MmWalk
 export function walkPageRangeNovma<S>(mm: Mm, start: number, end: number, ops: MmWalkOps<S>, state?: S): number {
   if (!validRange(mm, start, end) || !isPageAlignedPair(start, end)) return -Errno.EINVAL;
   if (!checkOpsValid(ops)) return -Errno.EINVAL;
+  const tracer = mm.kernel.tracer;
+  if (tracer !== null && !isTraced(ops)) {
+    return tracedWalk(tracer, 'walk_page_range_debug', start, end, ops as MmWalkOpsUnsafe<S>, (traced) => walkPageRangeNovma(mm, start, end, markTraced(traced) as MmWalkOps<S>, state));
+  }
   const taken = enterMmLock(mm, WalkLock.Write);
   try {
     const walk = newWalk(mm, ops as MmWalkOpsUnsafe<S>, state as S, null, true);
@@ -607,6 +626,12 @@ export function walkPageMapping<S>(file: ShmemFile, firstIndex: number, nr: numb
   if (!checkOpsValid(ops)) return -Errno.EINVAL;
   if (!Number.isSafeInteger(firstIndex) || !Number.isSafeInteger(nr) || firstIndex < 0 || nr <= 0) return -Errno.EINVAL;
   const unsafeOps = ops as MmWalkOpsUnsafe<S>;
+  const firstMapping = file.mappings(firstIndex, firstIndex + nr).next();
+  const tracer = firstMapping.done === true ? null : firstMapping.value.mm.kernel.tracer;
+  if (tracer !== null && !isTraced(ops)) {
+    const traced = (o: MmWalkOpsUnsafe<S>) => walkPageMapping(file, firstIndex, nr, markTraced(o) as MmWalkOps<S>, state);
+    return tracedWalk(tracer, 'walk_page_mapping', firstIndex * PAGE_SIZE, (firstIndex + nr) * PAGE_SIZE, unsafeOps, traced);
+  }
   for (const { mm, vma } of file.mappings(firstIndex, firstIndex + nr)) {
     const vba = vma.pgoff;
     const vea = vba + vma.pages;
