@@ -1,0 +1,6 @@
+// @pagewalk/explorer: `pagewalk explore` — the report page and the local
+// server (node), and the browser-safe model (also at ./model).
+export { renderReport, loadReportData, recordingPathOf, appScriptPath } from './report.js';
+export { serveExplorer, EXPLORER_HOST } from './serve.js';
+export type { ExplorerServer } from './serve.js';
+export * from './model/index.js';

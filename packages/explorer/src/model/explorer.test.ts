@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseScenario } from '@pagewalk/scenario';
+import { CATEGORY_NAMES } from '@pagewalk/scenario';
+import { PageKind, ScenarioExplorer, parseScenarioText } from './index.js';
+
+const corpus = (path: string) => parseScenario(readFileSync(new URL(`../../../../corpus/${path}`, import.meta.url), 'utf8'), path);
+
+describe('ScenarioExplorer', () => {
+  it('snapshots guard markers and scan categories after each op', () => {
+    const explorer = new ScenarioExplorer(corpus('guard/guard-scan-every-other.json'));
+    expect(explorer.snapshots).toHaveLength(explorer.scenario.ops.length + 1);
+    const after = explorer.snapshot(6);
+    expect([...after.kinds.slice(0, 11)]).toEqual([9, 1, 9, 1, 9, 1, 9, 1, 9, 1, 0].map((k) => k as PageKind));
+    const guard = 1 << CATEGORY_NAMES.indexOf('guard');
+    // The scenario's own scan at op 7 returns the guard pages; the map's categories agree.
+    const regions = (explorer.results[7] as { regions: [number, number, string[]][] }).regions;
+    for (const [start, end] of regions) for (let page = start; page < end; page++) expect(after.categories![page]! & guard).toBe(guard);
+    expect(after.categories![1]! & guard).toBe(0);
+    expect(explorer.snapshot(-1).kinds[0]).toBe(PageKind.Unmapped);
+  });
+
+  it('decodes the tree of a guard page and of a THP', () => {
+    const explorer = new ScenarioExplorer(corpus('guard/guard-basic.json'));
+    const tree = explorer.tree(2, 0);
+    expect(tree.levels.map((l) => l.level)).toEqual(['PGD', 'P4D', 'PUD', 'PMD', 'PTE']);
+    expect(tree.levels.at(-1)).toMatchObject({ kind: 'marker' });
+    expect(tree.levels.at(-1)!.fields).toContainEqual(['markers', 'GUARD']);
+    const thp = new ScenarioExplorer(parseScenario(JSON.stringify({
+      name: 'thp', arena_pages: 1024, profile: { thp: 'always' },
+      ops: [{ op: 'mmap', page: 0, pages: 1024, prot: 'rw' }, { op: 'write', page: 512, pages: 1, byte: 1 }],
+    }), 'thp.json'));
+    expect(thp.snapshot(1).kinds[600]).toBe(PageKind.Thp);
+    const thpTree = thp.tree(1, 600);
+    expect(thpTree.levels.at(-1)).toMatchObject({ level: 'PMD', kind: 'huge leaf' });
+    expect(thpTree.folio).toMatchObject({ order: 9 });
+  });
+
+  it('traces a PAGEMAP_SCAN at an op: the walk, its callbacks and its result', () => {
+    const explorer = new ScenarioExplorer(corpus('guard/guard-scan-every-other.json'));
+    const run = explorer.trace(6, { op: 'scan', page: 0, pages: 10, return_mask: ['all'] });
+    expect(run.result).toMatchObject({ op: 'scan' });
+    expect(run.events[0]).toMatchObject({ type: 'walk_start', fn: 'walk_page_range_mm' });
+    expect(run.events.some((e) => e.type === 'callback' && e.callback === 'test_walk')).toBe(true);
+    expect(run.events.at(-1)).toMatchObject({ type: 'walk_end' });
+  });
+
+  it('gives the CLI one-line errors for a bad scenario', () => {
+    expect(parseScenarioText('{"name": "x", "arena_pages": 0, "ops": []}')).toMatchObject({ error: expect.stringMatching(/^pagewalk: scenario.json/) });
+    expect(parseScenarioText('{')).toMatchObject({ error: expect.stringMatching(/^pagewalk: /) });
+  });
+});
