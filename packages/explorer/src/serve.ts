@@ -42,7 +42,11 @@ export function serveExplorer(load: () => ReportData, options: { port?: number }
       resolve({
         url: `http://${EXPLORER_HOST}:${port}/`,
         server,
-        close: () => new Promise<void>((done) => server.close(() => done())),
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
       });
     });
   });

@@ -41,7 +41,7 @@ function resultLabel(result: OpResult | undefined): string {
 /** The pages a trace event covers, for the map overlay. */
 function eventPages(event: TraceEvent, base: number): { start: number; end: number } | null {
   if (event.type === 'callback') return { start: Math.floor((event.addr - base) / 4096), end: Math.ceil((event.next - base) / 4096) };
-  return { start: Math.floor((event.start - base) / 4096), end: Math.ceil((event.end - base) / 4096) };
+  return null;
 }
 
 function eventLine(event: TraceEvent, base: number): string {
@@ -341,21 +341,25 @@ function App({ data }: { data: ReportData }) {
   const [highlight, setHighlight] = useState<{ start: number; end: number } | null>(null);
   const [tab, setTab] = useState<'trace' | 'diff' | 'playground'>('trace');
   const stepMs = useRef(0);
+  const clamp = (next: number) => Math.max(-1, Math.min(opCount - 1, next));
   const go = (next: number) => {
-    const started = performance.now();
-    setIndex(Math.max(-1, Math.min(opCount - 1, next)));
-    stepMs.current = started;
+    stepMs.current = performance.now();
+    setIndex(clamp(next));
+  };
+  const step = (delta: number) => {
+    stepMs.current = performance.now();
+    setIndex((current) => clamp(current + delta));
   };
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       const target = event.target as HTMLElement | null;
-      if (target !== null && (target.tagName === 'TEXTAREA' || target.tagName === 'INPUT')) return;
-      if (event.key === 'ArrowDown' || event.key === 'ArrowRight' || event.key === 'j') { event.preventDefault(); go(index + 1); }
-      if (event.key === 'ArrowUp' || event.key === 'ArrowLeft' || event.key === 'k') { event.preventDefault(); go(index - 1); }
+      if (target !== null && (target.tagName === 'TEXTAREA' || target.tagName === 'INPUT' || target.tagName === 'SELECT')) return;
+      if (event.key === 'ArrowDown' || event.key === 'ArrowRight' || event.key === 'j') { event.preventDefault(); step(1); }
+      if (event.key === 'ArrowUp' || event.key === 'ArrowLeft' || event.key === 'k') { event.preventDefault(); step(-1); }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [index, opCount]);
+  }, [opCount]);
   const tree = useMemo(() => (explorer !== null && selected >= 0 ? explorer.tree(index, selected) : null), [explorer, index, selected]);
   useEffect(() => {
     const api = window as unknown as { __pagewalk?: Record<string, unknown> };
