@@ -4,3 +4,7 @@ export { renderReport, loadReportData, recordingPathOf, appScriptPath } from './
 export { serveExplorer, EXPLORER_HOST } from './serve.js';
 export type { ExplorerServer } from './serve.js';
 export * from './model/index.js';
+export { chromiumPath, chromiumSkipReason, launchChromium, CHROMIUM_FLAGS } from './browser.js';
+export type { HeadlessChromium } from './browser.js';
+export { benchExplorer, benchScenario } from './bench.js';
+export type { ExplorerBenchFigures } from './bench.js';
