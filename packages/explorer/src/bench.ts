@@ -57,7 +57,8 @@ export async function benchExplorer(options: { pages?: number; steps?: number } 
     await page.goto(`file://${file}`, { timeout: 120_000 });
     await page.waitForSelector('canvas[data-testid=map]', { timeout: 120_000 });
     const first = await page.evaluate(() => {
-      const api = window as unknown as { __pagewalk: { explorer: { runMs: number; scenario: { ops: unknown[] } } }; __pagewalkMap: { renderMs: number } };
+      // Runs in the page (this package's node code has no DOM types).
+      const api = globalThis as unknown as { __pagewalk: { explorer: { runMs: number; scenario: { ops: unknown[] } } }; __pagewalkMap: { renderMs: number } };
       return { simulateMs: api.__pagewalk.explorer.runMs, renderMs: api.__pagewalkMap.renderMs, ops: api.__pagewalk.explorer.scenario.ops.length };
     });
     const steps: number[] = [];
@@ -68,11 +69,15 @@ export async function benchExplorer(options: { pages?: number; steps?: number } 
       const measured = await page.evaluate(
         (k) =>
           new Promise<{ step: number; render: number }>((resolve) => {
+            const w = globalThis as unknown as {
+              dispatchEvent(event: unknown): void;
+              KeyboardEvent: new (type: string, init: { key: string }) => unknown;
+              requestAnimationFrame(callback: () => void): void;
+              __pagewalkMap: { renderMs: number };
+            };
             const started = performance.now();
-            window.dispatchEvent(new KeyboardEvent('keydown', { key: k }));
-            requestAnimationFrame(() =>
-              setTimeout(() => resolve({ step: performance.now() - started, render: (window as unknown as { __pagewalkMap: { renderMs: number } }).__pagewalkMap.renderMs }), 0),
-            );
+            w.dispatchEvent(new w.KeyboardEvent('keydown', { key: k }));
+            w.requestAnimationFrame(() => setTimeout(() => resolve({ step: performance.now() - started, render: w.__pagewalkMap.renderMs }), 0));
           }),
         key,
       );

@@ -9,3 +9,4 @@ export { EXPLORER_FEATURES } from './features.js';
 export { KIND_COLORS, CATEGORY_COLOR, colorOfPage, hexColor } from './colors.js';
 export type { ReportData } from './report-data.js';
 export { prepareReport } from './report-data.js';
+export { EXAMPLE_SCENARIO } from './example.js';
