@@ -6,7 +6,7 @@ Simulates the Linux memory manager (Linux 6.18) and checks it against the
 real kernel, using scenario files (docs/SCENARIO.md in the repository).
 
 commands:
-  run FILE...        run scenarios on the simulator, one JSON line per file
+  run FILE...        run scenarios on the simulator, one JSON line per file (--trace: walks too)
   demo [--json]      a guided tour of the simulator, step by step
   conform PATH...    run scenarios on the simulator and the kernel, show differences
   fuzz               differential fuzzing of the simulator against the kernel
@@ -15,13 +15,20 @@ commands:
 `;
 
 export const COMMAND_HELP: Record<string, string> = {
-  run: `usage: pagewalk run FILE...
+  run: `usage: pagewalk run [--trace] FILE...
 
 Runs each scenario on the simulator and prints one JSON object per file on its
 own line: {"name": ..., "results": [...]}, or {"name": ..., "skipped": reason}
 when the scenario's profile has a key this version does not know. Ops whose
 feature package is not installed give {"op": ..., "unsupported": true}.
 Every file is validated before any runs; a bad file is a one-line error.
+
+options:
+  --trace  before each results line, print every page-table walk the ops make
+           as JSON lines {"op": N, "trace": EVENT} (core-walk's kernel.trace():
+           walk_start / walk_end named after the 6.18 entry point, and each
+           mm_walk_ops callback with its caller, range, depth, entry, return
+           value and pud/pmd action)
 `,
   'kernel-profile': `usage: pagewalk kernel-profile [--json]
 

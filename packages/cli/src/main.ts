@@ -8,6 +8,7 @@ import { ADVICE_VALUES, createScenarioSession, runScenario, simulatorSkipReason,
 import { CliError, UsageError } from './cli-error.js';
 import { checkScenario, formatDifference, type SimulateScenario } from './conformance.js';
 import { formatDemo, runDemo } from './demo.js';
+import { runTraced } from './trace-run.js';
 import { loadScenarioFeatures } from './feature-loader.js';
 import { runFuzz } from './fuzz.js';
 import { COMMAND_HELP, MAIN_HELP } from './help-text.js';
@@ -68,7 +69,10 @@ async function requireKernel(context: CommandContext): Promise<KernelExecutor> {
 
 const runCommand: Command = async (parsed, context) => {
   const files = readScenarioFiles(requireFiles(parsed, 'run', 'scenario file'), { allowDirectories: false });
-  const simulate = simulatorFor(await context.features());
+  const features = await context.features();
+  const simulate = parsed.options.has('trace')
+    ? (scenario: Scenario) => runTraced(scenario, features, context.io.stdout)
+    : simulatorFor(features);
   for (const { scenario } of files) {
     const reason = skipReason(scenario) ?? simulatorSkipReason(scenario);
     const line = reason === null ? { name: scenario.name, results: canonicalResults(simulate(scenario)) } : { name: scenario.name, skipped: reason };
@@ -220,7 +224,7 @@ const kernelProfileCommand: Command = async (parsed, context) => {
 };
 
 const COMMANDS: Record<string, { run: Command; options: Record<string, { value?: boolean }> }> = {
-  run: { run: runCommand, options: {} },
+  run: { run: runCommand, options: { trace: {} } },
   demo: { run: demoCommand, options: { json: {} } },
   conform: { run: conformCommand, options: {} },
   'kernel-profile': { run: kernelProfileCommand, options: { json: {} } },
