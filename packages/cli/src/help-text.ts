@@ -11,6 +11,7 @@ commands:
   conform PATH...    run scenarios on the simulator and the kernel, show differences
   fuzz               differential fuzzing of the simulator against the kernel
   kernel-profile     print this machine's kernel profile (what recordings it can re-check)
+  explore [FILE]     see a scenario in the browser: map, page tables, walk traces, kernel diff
   help [COMMAND]     show help (also: pagewalk COMMAND --help)
 `;
 
@@ -75,6 +76,23 @@ options:
   --profiles  also draw a kernel profile per scenario (THP mode, huge zero page,
               zram swap, 2 MiB hugetlb pages); the kernel side sets the machine
               up for each (root only, otherwise those scenarios are skipped)
+`,
+  explore: `usage: pagewalk explore [FILE] [--out REPORT.html] [--port N]
+
+Shows a scenario in the browser: its ops and results (click or arrow keys to
+step), the address-space map after the selected op (VMAs, every page coloured
+by entry kind or PAGEMAP_SCAN category), the page-table tree of any page with
+its folio and swap slot, traced walks (any PAGEMAP_SCAN or other op, run at the
+selected op), the kernel diff when a recording (FILE.kernel.json) sits next to
+it, and a playground to edit and re-run the scenario. The simulator runs in the
+page. Without FILE, a built-in example.
+
+Serves the page on http://127.0.0.1:PORT/ (127.0.0.1 only) until Ctrl-C.
+
+options:
+  --out FILE  write the page as one self-contained HTML file instead (opens from
+              disk, no server)
+  --port N    port to serve on (default: any free port, printed)
 `,
   help: `usage: pagewalk help [COMMAND]
 

@@ -8,6 +8,7 @@ import { ADVICE_VALUES, createScenarioSession, runScenario, simulatorSkipReason,
 import { CliError, UsageError } from './cli-error.js';
 import { checkScenario, formatDifference, type SimulateScenario } from './conformance.js';
 import { formatDemo, runDemo } from './demo.js';
+import { explore } from './explore.js';
 import { runTraced } from './trace-run.js';
 import { loadScenarioFeatures } from './feature-loader.js';
 import { runFuzz } from './fuzz.js';
@@ -192,6 +193,14 @@ const fuzzCommand: Command = async (parsed, context) => {
   return 1;
 };
 
+const exploreCommand: Command = async (parsed, context) => {
+  const [file, extra] = parsed.positionals;
+  if (extra !== undefined) throw new UsageError(`"pagewalk explore" takes at most one scenario file, got "${extra}"`);
+  const out = stringOption(parsed, 'out');
+  const port = parsed.options.has('port') ? integerOption(parsed, 'port', 0, 0, 65535) : undefined;
+  return explore({ file, out, port, stdout: context.io.stdout });
+};
+
 const kernelProfileCommand: Command = async (parsed, context) => {
   requireNoPositionals(parsed, 'kernel-profile');
   const kernel = await context.kernel();
@@ -229,6 +238,7 @@ const COMMANDS: Record<string, { run: Command; options: Record<string, { value?:
   conform: { run: conformCommand, options: {} },
   'kernel-profile': { run: kernelProfileCommand, options: { json: {} } },
   fuzz: { run: fuzzCommand, options: { count: { value: true }, seed: { value: true }, out: { value: true }, profiles: {} } },
+  explore: { run: exploreCommand, options: { out: { value: true }, port: { value: true } } },
 };
 
 function helpFor(name: string | undefined): string {
