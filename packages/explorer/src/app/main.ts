@@ -260,7 +260,7 @@ function RegionRow({ label, regions, range }: { label: string; regions: [number,
   </div></div>`;
 }
 
-function DiffView({ explorer, recording }: { explorer: ScenarioExplorer | null; recording: PreparedRecording | null }) {
+function DiffView({ explorer, recording, sourceOps }: { explorer: ScenarioExplorer | null; recording: PreparedRecording | null; sourceOps: readonly Record<string, unknown>[] }) {
   if (recording === null) return html`<div class="panel diff"><h2>Kernel diff</h2><p class="muted">No kernel recording next to this scenario.</p></div>`;
   if (recording.results === null || explorer === null) return html`<div class="panel diff"><h2>Kernel diff</h2><p class="muted">${recording.file}: the kernel skipped it (${recording.skipped}).</p></div>`;
   const { simulator, kernel, first } = explorer.diff(recording.results);
@@ -278,7 +278,7 @@ function DiffView({ explorer, recording }: { explorer: ScenarioExplorer | null; 
     <table class="diff-table"><tr><th>#</th><th>op</th><th>simulator</th><th>kernel</th></tr>
       ${explorer.scenario.ops.map((op, i) => {
         const same = short(simulator[i]) === short(kernel[i]);
-        return html`<tr class=${`${same ? '' : 'differs'} ${first?.opIndex === i ? 'first' : ''}`}><td>${i}</td><td>${opLabel(op as unknown as Record<string, unknown>)}</td><td>${resultLabel(simulator[i])}</td><td>${resultLabel(kernel[i])}</td></tr>`;
+        return html`<tr class=${`${same ? '' : 'differs'} ${first?.opIndex === i ? 'first' : ''}`}><td>${i}</td><td>${opLabel(sourceOps[i] ?? (op as unknown as Record<string, unknown>))}</td><td>${resultLabel(simulator[i])}</td><td>${resultLabel(kernel[i])}</td></tr>`;
       })}
     </table>
   </div>`;
@@ -426,7 +426,7 @@ function App({ data }: { data: ReportData }) {
           <button class=${tab === 'playground' ? 'on' : ''} onClick=${() => setTab('playground')} data-testid="tab-playground">playground</button>
         </div>
         ${tab === 'trace' ? html`<${TraceView} explorer=${explorer} index=${index} onHighlight=${setHighlight} />` : null}
-        ${tab === 'diff' ? html`<${DiffView} explorer=${recordingExplorer} recording=${recording} />` : null}
+        ${tab === 'diff' ? html`<${DiffView} explorer=${recordingExplorer} recording=${recording} sourceOps=${sourceOps} />` : null}
         ${tab === 'playground' ? html`<${Playground} text=${scenarioText} onRun=${rerun} />` : null}
       </div>
     </div>

@@ -50,3 +50,16 @@ describe('ScenarioExplorer', () => {
     expect(parseScenarioText('{')).toMatchObject({ error: expect.stringMatching(/^pagewalk: /) });
   });
 });
+
+describe('ScenarioExplorer.diff', () => {
+  it('finds the first op where a recording differs', () => {
+    const explorer = new ScenarioExplorer(corpus('guard/guard-scan-every-other.json'), { categories: false });
+    const recorded = explorer.results.map((result) => ({ ...result }));
+    expect(explorer.diff(recorded).first).toBeNull();
+    const regions = (recorded[7] as unknown as { regions: [number, number, string[]][] }).regions;
+    (recorded[7] as unknown as { regions: [number, number, string[]][] }).regions = regions.slice(1);
+    const diff = explorer.diff(recorded);
+    expect(diff.first).toMatchObject({ opIndex: 7 });
+    expect(diff.simulator[7]).not.toEqual(diff.kernel[7]);
+  });
+});
