@@ -9,7 +9,8 @@ const corpus = (path: string) => parseScenario(readFileSync(new URL(`../../../..
 describe('ScenarioExplorer', () => {
   it('snapshots guard markers and scan categories after each op', () => {
     const explorer = new ScenarioExplorer(corpus('guard/guard-scan-every-other.json'));
-    expect(explorer.snapshots).toHaveLength(explorer.scenario.ops.length + 1);
+    expect(explorer.eager).toBe(true);
+    expect(explorer.snapshotCount).toBe(explorer.scenario.ops.length + 1);
     const after = explorer.snapshot(6);
     expect([...after.kinds.slice(0, 11)]).toEqual([9, 1, 9, 1, 9, 1, 9, 1, 9, 1, 0].map((k) => k as PageKind));
     const guard = 1 << CATEGORY_NAMES.indexOf('guard');
@@ -61,5 +62,29 @@ describe('ScenarioExplorer.diff', () => {
     const diff = explorer.diff(recorded);
     expect(diff.first).toMatchObject({ opIndex: 7 });
     expect(diff.simulator[7]).not.toEqual(diff.kernel[7]);
+  });
+});
+
+describe('a scenario too large to snapshot every op', () => {
+  it('recomputes snapshots on demand, equal to the eager ones', () => {
+    const text = JSON.stringify({
+      name: 'big', arena_pages: 1 << 18,
+      ops: [
+        { op: 'mmap', page: 0, pages: 1 << 18, prot: 'rw' },
+        ...Array.from({ length: 64 }, (_, i) => ({ op: 'write', page: i * 4096, pages: 8, byte: 1 })),
+        { op: 'madvise', page: 0, pages: 4, advice: 'guard_install' },
+      ],
+    });
+    const lazy = new ScenarioExplorer(parseScenario(text, 'big.json'));
+    expect(lazy.eager).toBe(false);
+    expect(lazy.snapshotCount).toBe(1);
+    for (const index of [65, 3, 40, -1, 64]) {
+      const snapshot = lazy.snapshot(index);
+      expect(snapshot.index).toBe(index);
+      const count = (kind: number) => snapshot.kinds.reduce((n, k) => n + (k === kind ? 1 : 0), 0);
+      expect(count(PageKind.Guard)).toBe(index >= 65 ? 4 : 0);
+      expect(count(PageKind.Anon)).toBe(index < 0 ? 0 : Math.max(0, Math.min(index, 64)) * 8 - (index >= 65 ? 4 : 0));
+    }
+    expect(lazy.snapshotCount).toBeLessThanOrEqual(8);
   });
 });

@@ -79,37 +79,41 @@ function scanCategories(session: ScenarioSession, pages: number): Uint16Array | 
   return out;
 }
 
+/** Snapshot bytes (4 per page per op) kept for every op up front; above it, snapshots are recomputed on demand. */
+export const SNAPSHOT_BUDGET_BYTES = 2 ** 26;
+/** Snapshots kept when they are recomputed on demand. */
+const SNAPSHOT_CACHE = 8;
+
 export class ScenarioExplorer {
   readonly scenario: Scenario;
   readonly results: readonly OpResult[];
-  /** snapshots[i + 1] is the state after op i; snapshots[0] the empty arena. */
-  readonly snapshots: readonly Snapshot[];
   /** Why the simulator would not run this scenario (its results are then still shown), or null. */
   readonly skipReason: string | null;
   readonly runMs: number;
+  /** Whether every op's snapshot was taken up front (else they are recomputed by replay, a few kept). */
+  readonly eager: boolean;
   private readonly features: readonly ScenarioFeature[];
+  private readonly withCategories: boolean;
+  /** snapshots.get(i) is the state after op i; -1 the empty arena. */
+  private readonly snapshots = new Map<number, Snapshot>();
   private live: { session: ScenarioSession; index: number } | null = null;
 
   constructor(scenario: Scenario, options: ExplorerOptions = {}) {
     this.scenario = scenario;
     this.features = options.features ?? EXPLORER_FEATURES;
     this.skipReason = simulatorSkipReason(scenario);
+    this.withCategories = options.categories ?? true;
+    this.eager = scenario.arena_pages * 4 * (scenario.ops.length + 1) <= SNAPSHOT_BUDGET_BYTES;
     const started = performance.now();
     const session = this.newSession();
-    const pages = scenario.arena_pages;
-    const withCategories = options.categories ?? true;
-    const snapshot = (index: number): Snapshot => {
-      const map = classifyArena(session.kernel, session.mm, session.arenaBase, pages);
-      return { index, ...map, categories: withCategories ? scanCategories(session, pages) : null };
-    };
-    const snapshots: Snapshot[] = [snapshot(-1)];
+    if (this.eager) this.snapshots.set(-1, this.take(session, -1));
     const results: OpResult[] = [];
     scenario.ops.forEach((op, index) => {
       results.push(session.execute(op));
-      snapshots.push(snapshot(index));
+      if (this.eager || index === scenario.ops.length - 1) this.snapshots.set(index, this.take(session, index));
     });
+    if (!this.eager) this.live = { session, index: scenario.ops.length - 1 };
     this.results = results;
-    this.snapshots = snapshots;
     this.runMs = performance.now() - started;
   }
 
@@ -117,9 +121,31 @@ export class ScenarioExplorer {
     return this.scenario.arena_pages;
   }
 
+  /** Snapshots held now (all of them, ops + 1, when eager). */
+  get snapshotCount(): number {
+    return this.snapshots.size;
+  }
+
+  private take(session: ScenarioSession, index: number): Snapshot {
+    const pages = this.arenaPages;
+    const map = classifyArena(session.kernel, session.mm, session.arenaBase, pages);
+    return { index, ...map, categories: this.withCategories ? scanCategories(session, pages) : null };
+  }
+
   /** The state after op `index` (-1: before any op). */
   snapshot(index: number): Snapshot {
-    return this.snapshots[Math.max(-1, Math.min(index, this.scenario.ops.length - 1)) + 1]!;
+    const clamped = Math.max(-1, Math.min(index, this.scenario.ops.length - 1));
+    const held = this.snapshots.get(clamped);
+    if (held !== undefined) return held;
+    // Recomputed by replay (only for scenarios too large to snapshot every op); the last op's stays.
+    const snapshot = this.take(this.sessionAt(clamped), clamped);
+    this.snapshots.set(clamped, snapshot);
+    const last = this.scenario.ops.length - 1;
+    for (const key of this.snapshots.keys()) {
+      if (this.snapshots.size <= SNAPSHOT_CACHE) break;
+      if (key !== last && key !== clamped) this.snapshots.delete(key);
+    }
+    return snapshot;
   }
 
   private newSession(): ScenarioSession {
