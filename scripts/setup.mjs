@@ -27,6 +27,29 @@ function run(cmd, args) {
   }
 }
 
+// The explorer's browser tests and benchmark drive the system's Chromium
+// (Debian's chromium package; playwright-core downloads no browser). Install
+// it where it is missing and we can (root with apt-get); elsewhere those
+// tests are skipped with the reason. PAGEWALK_SKIP_CHROMIUM=1 opts out.
+function ensureChromium() {
+  const path = process.env.PAGEWALK_CHROMIUM ?? '/usr/bin/chromium';
+  if (existsSync(path) || process.env.PAGEWALK_SKIP_CHROMIUM === '1') return;
+  const isRoot = process.platform === 'linux' && typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!isRoot || !existsSync('/usr/bin/apt-get')) {
+    process.stderr.write(`setup: no Chromium at ${path} and no root apt-get to install it: the explorer's browser tests will be skipped\n`);
+    return;
+  }
+  process.stderr.write('setup: installing Debian\'s chromium for the explorer\'s browser tests (apt-get)\n');
+  const aptEnv = { ...env, DEBIAN_FRONTEND: 'noninteractive' };
+  try {
+    execFileSync('apt-get', ['-qq', 'update'], { stdio: ['ignore', 'ignore', 'inherit'], env: aptEnv });
+    execFileSync('apt-get', ['-qq', 'install', '-y', 'chromium'], { stdio: ['ignore', 'ignore', 'inherit'], env: aptEnv });
+  } catch (error) {
+    process.stderr.write(`setup: could not install chromium (exit ${error.status ?? '?'}): the explorer's browser tests will be skipped\n`);
+  }
+}
+ensureChromium();
+
 const lock = join(root, 'pnpm-lock.yaml');
 const args = ['-y', pnpmSpec, 'install', '--reporter=append-only'];
 if (existsSync(lock)) args.push('--frozen-lockfile');

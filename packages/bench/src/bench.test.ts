@@ -22,7 +22,7 @@ describe('bench --quick (2^12 pages)', () => {
     const ratios = out.filter((l) => l.startsWith('ratio '));
     expect(ratios.map((l) => RATIO.exec(l)?.[1])).toEqual(CASES.map((c) => c.id));
     const sims = out.filter((l) => l.startsWith('sim '));
-    expect(sims).toHaveLength(7);
+    expect(sims).toHaveLength(8);
     for (const l of sims) expect(l).toMatch(SIM);
     expect(out[out.length - 1]).toMatch(TARGETS);
     expect(out).toHaveLength(ratios.length + sims.length + 1);

@@ -229,6 +229,22 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     report.growth = g;
     emit(`sim growth slope = ${fmt(g.slope)} (populate + batched walk, 2^${from}..2^${to} pages: ${g.ms.map((m) => fmt(m, 1)).join(', ')} ms; 1.00 = linear)`);
     report.targets.push({ name: 'growth slope (log-log)', value: fmt(g.slope), target: '~1.00 (linear)', met: quick ? null : Math.abs(g.slope - 1) <= 0.15 });
+
+    const explorePages = quick ? 1 << 16 : 1 << 20;
+    log(`bench: explorer: ${explorePages}-page populated arena in headless Chromium`);
+    try {
+      const { benchExplorer } = await import('@pagewalk/explorer');
+      const e = await benchExplorer({ pages: explorePages });
+      emit(
+        `sim explore map-render = ${fmt(e.renderMs, 1)} ms, step = ${fmt(e.stepMs, 1)} ms (max ${fmt(e.stepMaxMs, 1)}) (${e.pages}-page populated arena, ${e.ops} ops simulated in the page in ${fmt(e.simulateMs, 0)} ms, whole-arena map, headless Chromium; targets < 1000 / < 50)`,
+      );
+      report.targets.push(
+        { name: 'explore map render ms', value: fmt(e.renderMs, 1), target: '< 1000', met: quick ? null : e.renderMs < 1000 },
+        { name: 'explore step ms', value: fmt(e.stepMs, 1), target: '< 50', met: quick ? null : e.stepMs < 50 },
+      );
+    } catch (e) {
+      emit(`sim explore = n/a (${(e as Error).message.split('\n')[0]})`);
+    }
   }
 
   const met = report.targets.filter((t) => t.met === true).length;

@@ -6,12 +6,13 @@ Simulates the Linux memory manager (Linux 6.18) and checks it against the
 real kernel, using scenario files (docs/SCENARIO.md in the repository).
 
 commands:
-  run FILE...        run scenarios on the simulator, one JSON line per file
+  run FILE...        run scenarios on the simulator, one JSON line per file (--trace: walks too)
   demo [--json]      a guided tour of the simulator, step by step
   conform PATH...    run scenarios on the simulator and the kernel, show differences
   fuzz               differential fuzzing of the simulator against the kernel
   soak [--ops N]     long random run on the library API, checking every byte and invariant
   kernel-profile     print this machine's kernel profile (what recordings it can re-check)
+  explore [FILE]     see a scenario in the browser: map, page tables, walk traces, kernel diff
   help [COMMAND]     show help (also: pagewalk COMMAND --help)
 
 options:
@@ -19,7 +20,7 @@ options:
 `;
 
 export const COMMAND_HELP: Record<string, string> = {
-  run: `usage: pagewalk run [--allow-skips] FILE...
+  run: `usage: pagewalk run [--allow-skips] [--trace] FILE...
 
 Runs each scenario on the simulator and prints one JSON object per file on its
 own line: {"name": ..., "results": [...]}, or {"name": ..., "skipped": reason}
@@ -31,6 +32,11 @@ bad file is a one-line error.
 
 options:
   --allow-skips   exit 0 even when a scenario was skipped for an unknown profile key
+  --trace         before each results line, print every page-table walk the ops
+                  make as JSON lines {"op": N, "trace": EVENT} (core-walk's
+                  kernel.trace(): walk_start / walk_end named after the 6.18
+                  entry point, and each mm_walk_ops callback with its caller,
+                  range, depth, entry, return value and pud/pmd action)
 `,
   'kernel-profile': `usage: pagewalk kernel-profile [--json]
 
@@ -99,6 +105,23 @@ options:
   --ops N    ops to run (default 100000)
   --seed S   random seed, to reproduce a run (default: chosen and printed)
   --json     also print the report as one JSON object
+`,
+  explore: `usage: pagewalk explore [FILE] [--out REPORT.html] [--port N]
+
+Shows a scenario in the browser: its ops and results (click or arrow keys to
+step), the address-space map after the selected op (VMAs, every page coloured
+by entry kind or PAGEMAP_SCAN category), the page-table tree of any page with
+its folio and swap slot, traced walks (any PAGEMAP_SCAN or other op, run at the
+selected op), the kernel diff when a recording (FILE.kernel.json) sits next to
+it, and a playground to edit and re-run the scenario. The simulator runs in the
+page. Without FILE, a built-in example.
+
+Serves the page on http://127.0.0.1:PORT/ (127.0.0.1 only) until Ctrl-C.
+
+options:
+  --out FILE  write the page as one self-contained HTML file instead (opens from
+              disk, no server)
+  --port N    port to serve on (default: any free port, printed)
 `,
   help: `usage: pagewalk help [COMMAND]
 

@@ -3,11 +3,13 @@
 // one line too, marked "(internal error)", with exit status 2.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ADVICE_NAMES, DEVICE_OP_NAMES, ScenarioError, canonicalResult, skipReason, type OpName, type Scenario } from '@pagewalk/scenario';
+import { ADVICE_NAMES, DEVICE_OP_NAMES, ScenarioError, canonicalResult, canonicalResults, skipReason, type OpName, type Scenario } from '@pagewalk/scenario';
 import { ADVICE_VALUES, createScenarioSession, runScenario, simulatorSkipReason, type ScenarioFeature } from '@pagewalk/scenario-runner';
 import { CliError, UsageError } from './cli-error.js';
 import { checkScenario, formatDifference, type SimulateScenario } from './conformance.js';
 import { formatDemo, runDemo } from './demo.js';
+import { explore } from './explore.js';
+import { runTraced } from './trace-run.js';
 import { loadScenarioFeatures } from './feature-loader.js';
 import { runFuzz } from './fuzz.js';
 import { COMMAND_HELP, MAIN_HELP } from './help-text.js';
@@ -143,8 +145,12 @@ const runCommand: Command = async (parsed, context) => {
     const unknown = skipReason(scenario);
     if (unknown !== null) unknownKeys.push(path);
     const reason = unknown ?? simulatorSkipReason(scenario);
-    if (reason === null) await streamScenarioResults(scenario, features, context.io);
-    else context.io.stdout(`${JSON.stringify({ name: scenario.name, skipped: reason })}\n`);
+    if (reason !== null) context.io.stdout(`${JSON.stringify({ name: scenario.name, skipped: reason })}\n`);
+    else if (parsed.options.has('trace')) {
+      // --trace: the walks' events as JSON lines first, then the results line (kept whole).
+      const results = runTraced(scenario, features, context.io.stdout);
+      context.io.stdout(`${JSON.stringify({ name: scenario.name, results: canonicalResults(results) })}\n`);
+    } else await streamScenarioResults(scenario, features, context.io);
   }
   return unknownKeySkips(unknownKeys, parsed, context.io);
 };
@@ -267,6 +273,14 @@ const fuzzCommand: Command = async (parsed, context) => {
   return 1;
 };
 
+const exploreCommand: Command = async (parsed, context) => {
+  const [file, extra] = parsed.positionals;
+  if (extra !== undefined) throw new UsageError(`"pagewalk explore" takes at most one scenario file, got "${extra}"`);
+  const out = stringOption(parsed, 'out');
+  const port = parsed.options.has('port') ? integerOption(parsed, 'port', 0, 0, 65535) : undefined;
+  return explore({ file, out, port, stdout: context.io.stdout });
+};
+
 const kernelProfileCommand: Command = async (parsed, context) => {
   requireNoPositionals(parsed, 'kernel-profile');
   const kernel = await context.kernel();
@@ -330,12 +344,13 @@ const soakCommand: Command = async (parsed, context) => {
 };
 
 const COMMANDS: Record<string, { run: Command; options: Record<string, { value?: boolean }> }> = {
-  run: { run: runCommand, options: { 'allow-skips': {} } },
+  run: { run: runCommand, options: { 'allow-skips': {}, trace: {} } },
   demo: { run: demoCommand, options: { json: {} } },
   conform: { run: conformCommand, options: { 'allow-skips': {} } },
   'kernel-profile': { run: kernelProfileCommand, options: { json: {} } },
   fuzz: { run: fuzzCommand, options: { count: { value: true }, seed: { value: true }, out: { value: true }, profiles: {} } },
   soak: { run: soakCommand, options: { ops: { value: true }, seed: { value: true }, json: {} } },
+  explore: { run: exploreCommand, options: { out: { value: true }, port: { value: true } } },
 };
 
 function helpFor(name: string | undefined): string {

@@ -32,7 +32,7 @@ function run(command: string, args: string[], cwd: string, timeout = 180_000) {
 
 describe('package lint', () => {
   it('lists the public packages', () => {
-    expect(PUBLIC).toEqual(['cli', 'core-walk', 'guard-pages', 'hmm-migrate', 'kernel-runner', 'pagemap-scan', 'scenario', 'scenario-runner', 'uffd-wp']);
+    expect(PUBLIC).toEqual(['cli', 'core-walk', 'explorer', 'guard-pages', 'hmm-migrate', 'kernel-runner', 'pagemap-scan', 'scenario', 'scenario-runner', 'uffd-wp']);
   });
 
   for (const dir of PUBLIC) {

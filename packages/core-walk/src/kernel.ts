@@ -24,6 +24,7 @@ import { TablePool } from './page-table.js';
 import { DEFAULT_PROFILE, profileError, type KernelProfile } from './profile.js';
 import { ShmemFile } from './shmem.js';
 import { SwapDevice } from './swap.js';
+import type { TraceListener } from './trace.js';
 
 export interface KernelOptions {
   /** Overrides of the default (reference machine) profile. */
@@ -53,6 +54,8 @@ export class Kernel {
   readonly madviseBehaviors: ReadonlyMap<number, MadviseBehavior>;
   readonly userfault: UserfaultHandler | null;
   readonly devicePrivate: DevicePrivateHandler | null;
+  /** The trace listener (see trace()), null when tracing is off. */
+  tracer: TraceListener | null = null;
   private readonly services: Map<string, unknown>;
   private readonly container: DependencyContainer;
 
@@ -147,6 +150,19 @@ export class Kernel {
     }
     if (victim !== null) victim.oomKilled();
     return victim;
+  }
+
+  /**
+   * Reports every page-table walk of this kernel to `listener` (null turns
+   * tracing off): see trace.ts for the events. Returns a function that
+   * restores the previous listener.
+   */
+  trace(listener: TraceListener | null): () => void {
+    const previous = this.tracer;
+    this.tracer = listener;
+    return () => {
+      this.tracer = previous;
+    };
   }
 
   /** A new, empty address space. */

@@ -77,6 +77,7 @@ export class MmInternalAccessError extends Error {
 }
 
 // Captured at load: what the check relies on cannot be swapped afterwards.
+const UNDER_NODE = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 const ErrorCtor = Error;
 const captureStackTrace = Error.captureStackTrace;
 const describeProperty = Object.getOwnPropertyDescriptor;
@@ -154,6 +155,10 @@ function packageOf(file: string): string | null {
  * Throws MmInternalAccessError for any other caller.
  */
 export function claimMmInternal(): MmInternalApi {
+  // In a browser bundle (the explorer) every package is one file its author
+  // built: there is no package to tell apart at run time, and no package.json
+  // to read. The build-time fences (exports map, eslint) still hold there.
+  if (!UNDER_NODE) return api;
   const file = callerFile(claimMmInternal);
   const name = file === null ? null : packageOf(file);
   if (name === null || !callIncludes(MM_INTERNAL_PACKAGE_NAMES, name)) {

@@ -13,6 +13,7 @@ import type { Vma } from './vma.js';
 import type { ShmemFile } from './shmem.js';
 import type { TablePool } from './page-table.js';
 import { internalWalks, publicViews } from './walk-registry.js';
+import { tracedWalk } from './trace.js';
 
 type Ops = MmWalkOpsUnsafe<any>;
 type Walk = MmWalk<any>;
@@ -631,6 +632,8 @@ function validRange(mm: Mm, start: number, end: number): boolean {
 export function walkPageRangeUnsafe<S>(mm: Mm, start: number, end: number, ops: MmWalkOpsUnsafe<S>, state: S): number {
   const o = snapshotOps(ops);
   if (o === null || (o.pteEntry !== undefined && o.pteBatch !== undefined)) return -Errno.EINVAL;
+  const tracer = mm.kernel.tracer;
+  if (tracer !== null) return tracedWalk(tracer, 'walk_page_range_mm', start, end, o, (traced) => walkRange(mm, start, end, traced as Ops, state, true));
   return walkRange(mm, start, end, o, state, true);
 }
 
@@ -691,6 +694,9 @@ function isPageAlignedPair(start: number, end: number): boolean {
 export function walkPageRange<S>(mm: Mm, start: number, end: number, ops: MmWalkOps<S>, state?: S): number {
   const o = publicOps(ops);
   if (o === null) return -Errno.EINVAL;
+  // Tracing (kernel.trace): one check per walk, never per entry.
+  const tracer = mm.kernel.tracer;
+  if (tracer !== null) return tracedWalk(tracer, 'walk_page_range_mm', start, end, o, (traced) => walkRange(mm, start, end, traced as Ops, state as S, false));
   return walkRange(mm, start, end, o, state as S, false);
 }
 
@@ -702,6 +708,8 @@ export function walkPageRange<S>(mm: Mm, start: number, end: number, ops: MmWalk
 export function walkPageRangeVma<S>(vma: Vma, start: number, end: number, ops: MmWalkOps<S>, state?: S): number {
   const o = publicOps(ops);
   if (o === null) return -Errno.EINVAL;
+  const tracer = vma.mm?.kernel.tracer ?? null;
+  if (tracer !== null) return tracedWalk(tracer, 'walk_page_range_vma', start, end, o, (traced) => walkRangeVma(vma, start, end, traced as Ops, state as S, false));
   return walkRangeVma(vma, start, end, o, state as S, false);
 }
 
@@ -709,6 +717,8 @@ export function walkPageRangeVma<S>(vma: Vma, start: number, end: number, ops: M
 export function walkPageRangeVmaUnsafe<S>(vma: Vma, start: number, end: number, ops: MmWalkOpsUnsafe<S>, state: S): number {
   const o = snapshotOps(ops);
   if (o === null || (o.pteEntry !== undefined && o.pteBatch !== undefined)) return -Errno.EINVAL;
+  const tracer = vma.mm?.kernel.tracer ?? null;
+  if (tracer !== null) return tracedWalk(tracer, 'walk_page_range_vma', start, end, o, (traced) => walkRangeVma(vma, start, end, traced as Ops, state, true));
   return walkRangeVma(vma, start, end, o, state, true);
 }
 
@@ -726,6 +736,8 @@ export function walkPageVma<S>(vma: Vma, ops: MmWalkOps<S>, state?: S): number {
   if (mm === null) return -Errno.EINVAL;
   const o = publicOps(ops);
   if (o === null) return -Errno.EINVAL;
+  const tracer = mm.kernel.tracer;
+  if (tracer !== null) return tracedWalk(tracer, 'walk_page_vma', vma.start, vma.end, o, (traced) => walkOneVma(mm, vma, vma.start, vma.end, traced as Ops, state as S, false));
   return walkOneVma(mm, vma, vma.start, vma.end, o, state as S, false);
 }
 
@@ -751,6 +763,12 @@ export function walkPageRangeNovma<S>(mm: Mm, start: number, end: number, ops: M
   if (!validRange(mm, start, end) || !isPageAlignedPair(start, end)) return -Errno.EINVAL;
   const o = publicOps(ops);
   if (o === null) return -Errno.EINVAL;
+  const tracer = mm.kernel.tracer;
+  if (tracer !== null) return tracedWalk(tracer, 'walk_page_range_debug', start, end, o, (traced) => walkNovma(mm, start, end, traced as Ops, state as S));
+  return walkNovma(mm, start, end, o, state as S);
+}
+
+function walkNovma<S>(mm: Mm, start: number, end: number, o: Ops, state: S): number {
   const taken = enterMmLock(mm, WalkLock.Write);
   try {
     const walk = newWalk(mm, o, state as S, null, true, false);
@@ -769,6 +787,15 @@ export function walkPageMapping<S>(file: ShmemFile, firstIndex: number, nr: numb
   const o = publicOps(ops);
   if (o === null) return -Errno.EINVAL;
   if (!Number.isSafeInteger(firstIndex) || !Number.isSafeInteger(nr) || firstIndex < 0 || nr <= 0) return -Errno.EINVAL;
+  const first = file.mappings(firstIndex, firstIndex + nr).next();
+  const tracer = first.done === true ? null : first.value.mm.kernel.tracer;
+  if (tracer !== null) {
+    return tracedWalk(tracer, 'walk_page_mapping', firstIndex * PAGE_SIZE, (firstIndex + nr) * PAGE_SIZE, o, (traced) => walkMapping(file, firstIndex, nr, traced as Ops, state as S));
+  }
+  return walkMapping(file, firstIndex, nr, o, state as S);
+}
+
+function walkMapping<S>(file: ShmemFile, firstIndex: number, nr: number, o: Ops, state: S): number {
   for (const { mm, vma } of file.mappings(firstIndex, firstIndex + nr)) {
     const vba = vma.pgoff;
     const vea = vba + vma.pages;

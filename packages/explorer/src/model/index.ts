@@ -1,0 +1,12 @@
+// @pagewalk/explorer/model: the browser-safe model behind `pagewalk explore`.
+export { ScenarioExplorer, parseScenarioText, scenarioErrorLine, TRACE_EVENT_CAP } from './explorer.js';
+export type { ExplorerOptions, Snapshot, TraceRun } from './explorer.js';
+export { classifyArena, classifyEntry, vmaInfo, PageKind, PageBit, PAGE_KIND_NAMES, PAGE_SIZE } from './classify.js';
+export type { PageMap, VmaInfo } from './classify.js';
+export { pageTableTree, decodeEntry, folioInfo, swapTypeName } from './tree.js';
+export type { DecodedEntry, FolioInfo, LevelName, TreeInfo } from './tree.js';
+export { EXPLORER_FEATURES } from './features.js';
+export { KIND_COLORS, CATEGORY_COLOR, colorOfPage, hexColor } from './colors.js';
+export type { ReportData } from './report-data.js';
+export { prepareReport } from './report-data.js';
+export { EXAMPLE_SCENARIO } from './example.js';
