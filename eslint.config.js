@@ -1,4 +1,4 @@
-// Root lint config. Its main job is the mm-internal fence (STYLE.md 2.5):
+// Root lint config. Its main job is the mm-internal fence (docs/ARCHITECTURE.md, "The mm-internal boundary"):
 // only the mm-internal feature packages may import
 // '@pagewalk/core-walk/mm-internal', and nobody may reach into another
 // package's src/ directly.
@@ -12,7 +12,7 @@ const fence = {
   patterns: [
     {
       group: ['@pagewalk/core-walk/mm-internal', '@pagewalk/core-walk/mm-internal/**'],
-      message: 'mm-internal is only for guard-pages, uffd-wp, hmm-migrate and pagemap-scan; see STYLE.md 2.5 and use the public walkPageRange.',
+      message: 'mm-internal is only for guard-pages, uffd-wp, hmm-migrate and pagemap-scan; see docs/ARCHITECTURE.md and use the public walkPageRange.',
     },
     { group: ['@pagewalk/*/src', '@pagewalk/*/src/**'], message: 'import the package, not its src/ folder.' },
   ],

@@ -11,7 +11,7 @@
  * read-only copies of the entries.
  *
  * Two fences keep other code out:
- * - at build time, eslint (STYLE.md 2.5) rejects the import outside the
+ * - at build time, eslint (docs/ARCHITECTURE.md, "The mm-internal boundary") rejects the import outside the
  *   packages listed in MM_INTERNAL_PACKAGE_NAMES;
  * - at run time, this module exports no function but `claimMmInternal()`,
  *   which hands the API only to a caller whose source file lies in one of

@@ -1,5 +1,5 @@
 /**
- * The mm-internal boundary (STYLE.md 2.5): the installing walker is reachable
+ * The mm-internal boundary (docs/ARCHITECTURE.md, "The mm-internal boundary"): the installing walker is reachable
  * only through '@pagewalk/core-walk/mm-internal', only the mm packages may
  * import it (lint fence + import scan), the public walkers refuse installPte
  * at run time, and this package needs nothing beyond its declared peer.

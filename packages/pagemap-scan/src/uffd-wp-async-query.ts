@@ -2,7 +2,7 @@
  * What PAGEMAP_SCAN needs to know from the userfaultfd feature, and nothing
  * more: whether a VMA is write-protect-async capable. The uffd-wp package
  * (or any provider) registers an implementation under this token; the
- * kernel resolves it once, when it is ready (STYLE.md 2.6: a dependency
+ * kernel resolves it once, when it is ready (a dependency
  * between features goes through a public token).
  *
  * Without a provider every VMA behaves like a kernel VMA with no userfaultfd

@@ -1,7 +1,7 @@
 /**
  * Typed DI tokens: a symbol that remembers the type it resolves to, named
  * with Symbol.for so a token keeps its identity even if two copies of a
- * package are loaded (STYLE.md 2.6).
+ * package are loaded (docs/ARCHITECTURE.md, features).
  */
 import type { DependencyContainer } from 'tsyringe';
 
