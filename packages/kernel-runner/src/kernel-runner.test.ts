@@ -135,7 +135,7 @@ describe('translation', () => {
   });
 });
 
-function machine(): KernelProfile {
+function hostLike(): KernelProfile {
   return {
     kernel: '6.18.44',
     zero_page: true,
@@ -162,18 +162,7 @@ describe('profile detection', () => {
   });
 
   it('reports mismatches and unknown keys', () => {
-    const machine: KernelProfile = {
-      kernel: '6.18.44-fc',
-      zero_page: true,
-      thp: 'madvise',
-      thp_zero_page: true,
-      mthp: { '64kB': 'never', '2048kB': 'inherit' },
-      soft_dirty: false,
-      swap: false,
-      hugetlb_pages: 0,
-      root: false,
-      userfaultfd: true,
-    };
+    const machine: KernelProfile = { ...hostLike(), kernel: '6.18.44-fc' };
     expect(profileMismatches(undefined, machine)).toEqual([]);
     expect(profileMismatches({ thp: 'madvise', swap: false }, machine)).toEqual([]);
     expect(profileMismatches({ soft_dirty: true }, machine)).toEqual([
@@ -193,8 +182,8 @@ describe('profile detection', () => {
   });
 
   it('decides which recordings a host can reproduce', () => {
-    const recording: KernelProfile = { ...machine(), zero_page: false };
-    const host = machine();
+    const recording: KernelProfile = { ...hostLike(), zero_page: false };
+    const host = hostLike();
     expect(reproduceReasons(recording, { ops: [] }, host)).toEqual(['profile zero_page=false but the machine has true']);
     expect(reproduceReasons({ ...host, kernel: '6.18.44-other-build' }, { ops: [] }, host)).toEqual([]);
     expect(reproduceReasons({ ...host, kernel: '6.19.1' }, { ops: [] }, host)).toEqual([
