@@ -71,7 +71,7 @@ describe('lint fence', () => {
 
 describe('exports map', () => {
   it("core-walk's only internal subpath is ./mm-internal", () => {
-    expect(Object.keys(corePackage.exports).sort()).toEqual(['.', './mm-internal', './package.json', './testing']);
+    expect(Object.keys(corePackage.exports).sort()).toEqual(['.', './mm-internal', './package.json', './pgtable', './swapops', './testing']);
     expect(Object.keys(corePackage.exports).filter((key) => /internal|unsafe/.test(key))).toEqual(['./mm-internal']);
   });
 
