@@ -15,11 +15,12 @@ import {
   recordingTarget,
   scenarioTarget,
   targetMismatches,
+  unknownKeyReasons,
   type KernelProfile,
   type ProfileTarget,
   type RunnerProbe,
 } from './profile.js';
-import { PROFILE_KEYS, type RecordingProfile, type ScenarioProfile } from '@pagewalk/scenario';
+import type { RecordingProfile, ScenarioProfile } from '@pagewalk/scenario';
 import { translateScenario } from './translate.js';
 
 export {
@@ -251,8 +252,8 @@ export function runOnKernel(scenario: unknown, options: RunOptions = {}): Kernel
   const { support, probe } = probeHost();
   if (!support.available) return { skipped: `kernel runner unavailable: ${support.reason}` };
   const stated = (scenario as { profile?: ScenarioProfile }).profile;
-  const unknown = Object.keys(stated ?? {}).filter((key) => !(PROFILE_KEYS as readonly string[]).includes(key));
-  if (unknown.length > 0) return { skipped: unknown.map((key) => `unknown profile key "${key}"`).join('; ') };
+  const unknown = unknownKeyReasons(stated);
+  if (unknown.length > 0) return { skipped: unknown.join('; ') };
   const target: ProfileTarget = options.target ?? scenarioTarget(stated);
   if (usesUserfaultfd(scenario) && probe?.userfaultfd !== true)
     return { skipped: 'userfaultfd with WP_ASYNC is not available to this user (vm.unprivileged_userfaultfd=0 or no CONFIG_USERFAULTFD)' };

@@ -20,7 +20,9 @@ import {
   MTHP_SIZE_NAMES,
   type MthpModeName,
   type MthpSizeName,
+  unknownProfileKeys,
   type RecordingProfile,
+  type Scenario,
   type ScenarioProfile,
 } from '@pagewalk/scenario';
 
@@ -315,6 +317,11 @@ export function recordingTarget(profile: RecordingProfile, usesUffd: boolean): P
   };
 }
 
+/** One reason per profile key the scenario format does not define. */
+export function unknownKeyReasons(profile: ScenarioProfile | undefined): string[] {
+  return unknownProfileKeys({ profile } as Scenario).map((key) => `unknown profile key "${key}"`);
+}
+
 /**
  * Compares a scenario profile with a machine profile. Returns the reasons it
  * does not match (empty = match), including an unknown key.
@@ -322,8 +329,8 @@ export function recordingTarget(profile: RecordingProfile, usesUffd: boolean): P
 export function profileMismatches(wanted: unknown, machine: KernelProfile): string[] {
   if (wanted === undefined) return [];
   if (typeof wanted !== 'object' || wanted === null || Array.isArray(wanted)) return ['profile is not an object'];
-  const unknown = Object.keys(wanted).filter((key) => !['thp', 'thp_zero_page', 'soft_dirty', 'swap', 'hugetlb_pages', 'zero_page', 'mthp'].includes(key));
-  if (unknown.length > 0) return unknown.map((key) => `unknown profile key "${key}"`);
+  const unknown = unknownKeyReasons(wanted as ScenarioProfile);
+  if (unknown.length > 0) return unknown;
   return targetMismatches(scenarioTarget(wanted as ScenarioProfile), machine).map((m) => m.reason);
 }
 
