@@ -57,7 +57,8 @@ export interface BenchReport {
 const WARMUP_MS = 300;
 const WARMUP_MAX = 2000;
 
-function timeSim(def: CaseDef, pages: number, reps: number, warmup: number, mods: Record<string, Record<string, unknown>>): number[] {
+function timeSim(def: CaseDef, pages: number, reps: number, warmup: number, mods: Record<string, Record<string, unknown>>, inner = 1): number[] {
+  if (inner > 1 && def.fresh) throw new Error(`${def.id}: inner repetitions need a read-only case`);
   const out: number[] = [];
   let shared: SimInstance | null = null;
   const once = (): number => {
@@ -69,12 +70,13 @@ function timeSim(def: CaseDef, pages: number, reps: number, warmup: number, mods
       inst = shared;
     }
     const t0 = process.hrtime.bigint();
-    const result = inst.op();
+    let result = inst.op();
+    for (let i = 1; i < inner; i++) result = inst.op();
     const t1 = process.hrtime.bigint();
     const problem = result < 0 ? `operation returned ${result}` : inst.check(result);
     if (def.fresh) inst.dispose?.();
     if (problem !== null) throw new Error(problem);
-    return Number(t1 - t0);
+    return Number(t1 - t0) / inner;
   };
   try {
     const warmStart = Date.now();
@@ -87,7 +89,7 @@ function timeSim(def: CaseDef, pages: number, reps: number, warmup: number, mods
 }
 
 async function runCase(def: CaseDef, opts: Required<Pick<BenchOptions, 'quick' | 'kernel'>>, log: (s: string) => void): Promise<CaseResult> {
-  const { pages, reps, warmup } = def.sizes(opts.quick);
+  const { pages, reps, warmup, inner = 1 } = def.sizes(opts.quick);
   const res: CaseResult = { def, pages, simReps: reps, kernelReps: reps, simMs: null, kernelMs: null, ratio: null, reason: null, kernelExtra: {} };
   const mods: Record<string, Record<string, unknown>> = {};
   for (const dir of def.needs) {
@@ -102,7 +104,7 @@ async function runCase(def: CaseDef, opts: Required<Pick<BenchOptions, 'quick' |
   try {
     // The simulator gets more warm-up than the kernel (at least 3 runs and 300 ms): its first runs include JIT compilation.
     const simWarmup = def.fresh || opts.quick ? warmup : Math.max(warmup, 3);
-    res.simMs = median(timeSim(def, pages, reps, simWarmup, mods)) / 1e6;
+    res.simMs = median(timeSim(def, pages, reps, simWarmup, mods, inner)) / 1e6;
   } catch (e) {
     res.reason = `simulator: ${(e as Error).message.split('\n')[0]}`;
     return res;
@@ -113,13 +115,13 @@ async function runCase(def: CaseDef, opts: Required<Pick<BenchOptions, 'quick' |
   }
   log(`bench: ${def.id}: kernel, ${pages} pages, ${reps} reps`);
   try {
-    const run = runKernelCase(def.kernelCase, reps, pages, warmup);
+    const run = runKernelCase(def.kernelCase, reps, pages, warmup, undefined, inner);
     const want = def.expectKernel(pages);
     if (run.result !== want) {
       res.reason = `kernel result ${run.result}, expected ${want}`;
       return res;
     }
-    const { ns, case: _c, pages: _p, reps: _r, warmup: _w, result: _res, ...extra } = run;
+    const { ns, case: _c, pages: _p, reps: _r, warmup: _w, inner: _i, result: _res, ...extra } = run;
     res.kernelExtra = extra;
     res.kernelMs = median(ns) / 1e6;
   } catch (e) {

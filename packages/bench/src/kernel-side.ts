@@ -28,6 +28,8 @@ export interface KernelRun {
   pages: number;
   reps: number;
   warmup: number;
+  /** Operations per timed sample (each `ns` entry is already divided by it). */
+  inner?: number;
   /** The operation's return value (regions found, entries read, pages populated). */
   result: number;
   ns: number[];
@@ -70,9 +72,13 @@ export function buildKbench(): string {
 }
 
 /** Runs one case in a fresh process (so its memory is returned as soon as it exits). */
-export function runKernelCase(name: KernelCaseName, reps: number, pages: number, warmup = 1, timeoutMs = 600_000): KernelRun {
+/**
+ * Runs one kernel case. `inner` operations run back to back in each timed
+ * sample; the helper reports each sample divided by `inner` (scan-thp only).
+ */
+export function runKernelCase(name: KernelCaseName, reps: number, pages: number, warmup = 1, timeoutMs = 600_000, inner = 1): KernelRun {
   const bin = buildKbench();
-  const r = spawnSync(bin, [name, String(reps), String(pages), String(warmup)], { encoding: 'utf8', timeout: timeoutMs });
+  const r = spawnSync(bin, [name, String(reps), String(pages), String(warmup), String(inner)], { encoding: 'utf8', timeout: timeoutMs });
   if (r.error) throw new KernelBenchError(`kbench ${name}: ${r.error.message}`);
   if (r.status !== 0) throw new KernelBenchError(`kbench ${name} exited with ${r.status ?? r.signal}: ${r.stderr.trim() || '(no message)'}`);
   return JSON.parse(r.stdout.trim()) as KernelRun;
