@@ -36,6 +36,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -54,6 +55,8 @@
 #define PW_MAP_HUGE_2MB (21U << 26)
 #define PW_MFD_CLOEXEC 1U
 #define PW_MFD_HUGETLB 4U
+#define PW_SHM_HUGETLB 04000
+#define PW_SHM_HUGE_2MB (21 << 26)
 
 struct pw_page_region {
 	uint64_t start, end, categories;
@@ -613,6 +616,33 @@ static void op_mmap(const struct op *o)
 			print_errno_name(e);
 			return;
 		}
+	} else if (strcmp(backing, "sysv_shm") == 0) {
+		/* the parser allows only map=shared prot=rw populate=false here */
+		uint64_t ssize = hugetlb ? (len + PW_HPAGE - 1) & ~(PW_HPAGE - 1) : len;
+		int shmflg = IPC_CREAT | 0600 | (hugetlb ? PW_SHM_HUGETLB | PW_SHM_HUGE_2MB : 0);
+		int id = shmget(IPC_PRIVATE, (size_t)ssize, shmflg);
+		if (id < 0) {
+			print_ret(-1, errno);
+			return;
+		}
+		fault_reset();
+		void *swant = page_addr(page);
+		void *sgot = shmat(id, swant, 0);
+		int se = errno;
+		/* removed now: the segment lives as long as it is attached */
+		shmctl(id, IPC_RMID, NULL);
+		if (sgot == (void *)-1) {
+			print_ret(-1, se);
+		} else {
+			if (hugetlb && nhuge_maps < MAX_HUGE_MAPS) {
+				huge_maps[nhuge_maps].page = page;
+				huge_maps[nhuge_maps].pages = pages;
+				nhuge_maps++;
+			}
+			print_ret(0, 0);
+		}
+		print_faults();
+		return;
 	} else {
 		die_input("unknown backing '%s'", backing);
 	}

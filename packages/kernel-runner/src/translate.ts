@@ -232,7 +232,7 @@ export function translateScenario(scenario: unknown): Translation {
         case 'mmap':
           parts.push(`prot=${nameToken(op, i, 'prot', PROTS)}`);
           parts.push(`map=${nameToken(op, i, 'map', ['private', 'shared', 'shared_validate'], 'private')}`);
-          parts.push(`backing=${nameToken(op, i, 'backing', ['anon', 'file'], 'anon')}`);
+          parts.push(`backing=${nameToken(op, i, 'backing', ['anon', 'file', 'sysv_shm'], 'anon')}`);
           parts.push(`populate=${bool(op, i, 'populate') ? 1 : 0}`);
           parts.push(`hugetlb=${bool(op, i, 'hugetlb') ? 1 : 0}`);
           break;

@@ -94,6 +94,8 @@ export const CORE_OP_HANDLERS: Partial<Record<OpName, ScenarioOpHandler>> = {
       if (op.hugetlb) flags |= MAP_HUGETLB;
       return syscallResult('mmap', mm.mmap(addressOf(op.page), rangeLength(op.pages), PROT_VALUES[op.prot], flags));
     }
+    // A SysV segment (shmget + shmat) is a shmem or hugetlbfs file mapped MAP_SHARED, like a memfd:
+    // the parser allows it only shared, read-write and unpopulated, so the memfd path below models it.
     // A file mapping is a fresh memfd of exactly `pages` pages (MFD_HUGETLB for hugetlb), mapped at
     // offset 0; the runner closes its fd after mmap, so the file lives as long as a mapping does.
     const file = kernel.memfdCreate('pagewalk', rangeLength(op.pages), { hugetlb: op.hugetlb === true });

@@ -38,7 +38,8 @@ export type ProtName = (typeof PROT_NAMES)[number];
 export const MAP_NAMES = ['private', 'shared', 'shared_validate'] as const;
 export type MapName = (typeof MAP_NAMES)[number];
 
-export const BACKING_NAMES = ['anon', 'file'] as const;
+/** `sysv_shm`: a SysV shared memory segment (shmget + shmat), always a shared mapping. */
+export const BACKING_NAMES = ['anon', 'file', 'sysv_shm'] as const;
 export type BackingName = (typeof BACKING_NAMES)[number];
 
 export const ADVICE_NAMES = [

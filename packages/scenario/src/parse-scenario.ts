@@ -260,6 +260,13 @@ function parseOp(value: unknown, opIndex: number, file: string, arenaPages: numb
   if ('page' in op && typeof op.page === 'number' && typeof op.pages === 'number' && op.page + op.pages > arenaPages) {
     fail(location, 'pages', `page ${op.page} + pages ${op.pages} goes past arena_pages ${arenaPages}`);
   }
+  // shmat always maps MAP_SHARED: a private SysV mapping does not exist.
+  if (opName === 'mmap' && op.backing === 'sysv_shm') {
+    if (op.map !== 'shared') fail(location, 'map', 'must be "shared" with backing "sysv_shm"');
+    // shmat has no MAP_POPULATE, and a read-only attach differs from a read-only mmap in later mprotects.
+    if (op.prot !== 'rw') fail(location, 'prot', 'must be "rw" with backing "sysv_shm"');
+    if (op.populate === true) fail(location, 'populate', 'must be false with backing "sysv_shm"');
+  }
   if (opName === 'mremap') {
     const target = typeof op.new_page === 'number' ? op.new_page : 0;
     if (target + (op.new_pages as number) > arenaPages) fail(location, 'new_pages', `new_page ${target} + new_pages ${op.new_pages as number} goes past arena_pages ${arenaPages}`);
