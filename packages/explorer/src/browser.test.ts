@@ -2,7 +2,7 @@
 // driven by playwright-core. Skipped, with the reason, where there is none.
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -23,7 +23,9 @@ function writeReport(scenario: string): string {
   const directory = mkdtempSync(join(tmpdir(), 'pagewalk-report-'));
   const file = join(directory, 'report.html');
   const data = loadReportData(join(root, scenario));
-  writeFileSync(file, renderReport({ ...data, file: scenario, recording: data.recording === undefined ? undefined : { ...data.recording, file: scenario.replace(/\.json$/, '.kernel.json') } }));
+  // File names as in the repository (the page shows them).
+  const recordings = data.recordings?.map((recording) => ({ ...recording, file: relative(root, recording.file) }));
+  writeFileSync(file, renderReport({ ...data, file: scenario, ...(recordings === undefined ? {} : { recordings }) }));
   return file;
 }
 
