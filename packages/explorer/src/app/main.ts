@@ -325,7 +325,7 @@ function LivePanel({ data, live, target, onRunLive }: Pick<DiffProps, 'data' | '
       <label class=${canUnder ? '' : 'muted'}><input type="checkbox" checked=${under && canUnder} disabled=${!canUnder} onChange=${(event: Event) => setUnder((event.target as HTMLInputElement).checked)} />
         under the selected recording's profile (else the scenario's own; root switches THP, mTHP, swap and hugetlb for the run)</label>
     </div>
-    <div class="row"><span class="muted">this host:</span> <${ProfileChips} profile=${data.live.profile} host=${null} testid="host-profile" /></div>
+    <div class="row nowrap"><span class="muted label">this host</span> <${ProfileChips} profile=${data.live.profile} host=${null} testid="host-profile" /></div>
     ${live.status === 'error' ? html`<div class="error" data-testid="kernel-run-error">${live.error}</div>` : null}
     ${live.status === 'done' && live.recording.results === null ? html`<div class="error" data-testid="kernel-run-error">the kernel runner skipped it: ${live.recording.skipped}</div>` : null}
   </div>`;
@@ -341,7 +341,7 @@ function DiffView(props: DiffProps) {
       ${liveRecordingDone !== null ? html`<option value="live">${recordingLabel(liveRecordingDone)}, run now</option>` : null}
       ${(edited || recordings.length === 0) && liveRecordingDone === null ? html`<option value=${String(choice)}>(no recording)</option>` : null}
     </select></label>
-    ${edited && recordings.length > 0 ? html`<span class="muted">the recordings are of the scenario as written; the edited one can only run on this kernel</span>` : null}
+    ${edited && (data.recordings?.length ?? 0) > 0 ? html`<span class="muted">the recordings are of the scenario as written; the edited one can only run on this kernel</span>` : null}
   </div>`;
   let body;
   if (target === null) {
@@ -357,7 +357,7 @@ function DiffView(props: DiffProps) {
         ? html`<span class="ok">The simulator matches the kernel on every op.</span>`
         : html`<span class="bad" data-testid="diff-first">First difference at op ${first.opIndex}: ${opLabel(sourceOps[first.opIndex] ?? (firstOp as unknown as Record<string, unknown>))}, field ${first.field}</span>
             <button onClick=${() => onJump(first.opIndex)}>show op ${first.opIndex} on the map</button>`}
-        <span class="muted">(the simulator runs under the recording's profile)</span></p>
+        <span class="muted"> (the simulator runs under the recording's profile)</span></p>
       ${first !== null
         ? html`<div class="first-values"><div><b>simulator</b> <code>${short(first.actual)}</code></div><div><b>kernel</b> <code>${short(first.expected)}</code></div></div>`
         : null}
@@ -372,7 +372,7 @@ function DiffView(props: DiffProps) {
   return html`<div class="panel diff" data-testid="diff">
     <h2>Kernel diff${target !== null ? `: ${target.file}` : ''}</h2>
     ${picker}
-    ${target?.profile != null ? html`<div class="row"><span class="muted">recorded under:</span> <${ProfileChips} profile=${target.profile} host=${host} testid="recording-profile" /></div>` : null}
+    ${target?.profile != null ? html`<div class="row nowrap"><span class="muted label">${target.tag === 'live' ? 'ran under' : 'recorded under'}</span> <${ProfileChips} profile=${target.profile} host=${host} testid="recording-profile" /></div>` : null}
     <${LivePanel} data=${data} live=${live} target=${target} onRunLive=${props.onRunLive} />
     ${body}
   </div>`;

@@ -64,7 +64,9 @@ tr.current td { background: #1d2b3d; }
 .region-axis { display: flex; justify-content: space-between; margin-left: 76px; font: 11px ui-monospace, monospace; color: #9fb3c8; }
 .region-rows { margin: 8px 0; padding: 6px; background: #11161c; border-radius: 4px; }
 .first-values { display: flex; flex-direction: column; gap: 2px; font: 12px ui-monospace, monospace; margin: 4px 0; word-break: break-all; }
-.profile { display: inline-flex; flex-wrap: wrap; gap: 4px; font: 11px ui-monospace, monospace; }
+.row.nowrap { flex-wrap: nowrap; align-items: flex-start; }
+.row.nowrap .label { flex: none; width: 110px; }
+.profile { flex: 1; display: inline-flex; flex-wrap: wrap; gap: 4px; font: 11px ui-monospace, monospace; }
 .profile span { background: #1c232d; border-radius: 3px; padding: 1px 5px; }
 .profile span b { color: #9fb3c8; font-weight: normal; }
 .profile span.differs { background: #4a3514; color: #ffd58a; }

@@ -80,7 +80,12 @@ const FIXED_KEYS = ['zero_page', 'soft_dirty'] as const;
 /** Profile keys that decide a run's results and that root can switch. */
 const ADJUSTABLE_KEYS = ['thp', 'thp_zero_page', 'mthp', 'swap', 'hugetlb_pages'] as const;
 
-const sameValue = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+/** Equal values; objects (mTHP modes) whatever their key order. */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return a === b;
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => sameValue((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]));
+}
 
 /** The profile keys in which a recording differs from a host (kernel by version); [] = the same kernel configuration. */
 export function profileDifferences(recording: RecordingProfile, host: RecordingProfile): string[] {
