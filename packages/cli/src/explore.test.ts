@@ -8,15 +8,16 @@ import { runCli, temporaryDirectory, writeFiles } from './test-support.js';
 const corpus = fileURLToPath(new URL('../../../corpus/', import.meta.url));
 
 describe('pagewalk explore', () => {
-  it('--out writes one self-contained page with the scenario and its kernel recording', async () => {
+  it('--out writes one self-contained page with the scenario and its kernel recordings', async () => {
     const out = join(temporaryDirectory(), 'report.html');
     const run = await runCli(['explore', join(corpus, 'guard/guard-basic.json'), '--out', out]);
     expect(run).toMatchObject({ status: 0, stderr: '' });
-    expect(run.stdout).toMatch(/^pagewalk explore: wrote .*report\.html \(.*guard-basic\.json, with .*guard-basic\.kernel\.json\)/);
+    expect(run.stdout).toMatch(/^pagewalk explore: wrote .*report\.html \(.*guard-basic\.json, with .*guard-basic\.kernel\.json, .*guard-basic\.nozero\.kernel\.json\)/);
     const page = readFileSync(out, 'utf8');
     expect(page).toMatch(/^<!doctype html>/);
     expect(page).toContain('<script type="application/json" id="pagewalk-data">');
     expect(page).toContain('guard_install');
+    expect(page).toContain('"tag":"nozero"');
     // Self-contained: no external script, stylesheet or fetch target.
     expect(page).not.toMatch(/<script[^>]+src=|<link[^>]+href=/);
   });

@@ -43,7 +43,8 @@ export async function explore(options: ExploreOptions): Promise<number> {
   if (options.out !== undefined) {
     if (options.port !== undefined) throw new UsageError('"--out" writes a file and "--port" serves: give one of them');
     writeFileSync(options.out, renderReport(first));
-    options.stdout(`pagewalk explore: wrote ${options.out} (${first.file}${first.recording === undefined ? '' : `, with ${first.recording.file}`}); open it in a browser, no server needed\n`);
+    const recordings = first.recordings ?? [];
+    options.stdout(`pagewalk explore: wrote ${options.out} (${first.file}${recordings.length === 0 ? '' : `, with ${recordings.map((recording) => recording.file).join(', ')}`}); open it in a browser, no server needed\n`);
     return 0;
   }
   const server = await serveExplorer(() => dataFor(options.file), { port: options.port ?? 0 });

@@ -112,11 +112,15 @@ Shows a scenario in the browser: its ops and results (click or arrow keys to
 step), the address-space map after the selected op (VMAs, every page coloured
 by entry kind or PAGEMAP_SCAN category), the page-table tree of any page with
 its folio and swap slot, traced walks (any PAGEMAP_SCAN or other op, run at the
-selected op), the kernel diff when a recording (FILE.kernel.json) sits next to
-it, and a playground to edit and re-run the scenario. The simulator runs in the
-page. Without FILE, a built-in example.
+selected op), the kernel diff against any recording next to it
+(NAME.kernel.json, NAME.TAG.kernel.json: pick one, the simulator runs under its
+profile), and a playground to edit and re-run the scenario. The simulator runs
+in the page. Without FILE, a built-in example.
 
-Serves the page on http://127.0.0.1:PORT/ (127.0.0.1 only) until Ctrl-C.
+Serves the page on http://127.0.0.1:PORT/ (127.0.0.1 only) until Ctrl-C. The
+served page can also run the scenario (or the edited one) on this machine's
+kernel and diff against that, when the kernel runner is usable here (Linux, a C
+compiler; PAGEWALK_KERNEL_RUNNER=unavailable turns it off); one run at a time.
 
 options:
   --out FILE  write the page as one self-contained HTML file instead (opens from

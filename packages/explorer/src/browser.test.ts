@@ -2,13 +2,16 @@
 // driven by playwright-core. Skipped, with the reason, where there is none.
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { kernelSupport } from '@pagewalk/kernel-runner';
 import { CATEGORY_NAMES } from '@pagewalk/scenario';
 import { chromiumSkipReason, launchChromium, type HeadlessChromium } from './browser.js';
 import { CATEGORY_COLOR, KIND_COLORS, PageKind } from './model/index.js';
+import { kernelRunnerProcess } from './live-kernel.js';
+import type { ReportData } from './model/report-data.js';
 import { loadReportData, renderReport } from './report.js';
 import { serveExplorer } from './serve.js';
 
@@ -19,11 +22,17 @@ if (reason !== null) console.warn(`explorer browser tests skipped: ${reason}`);
 const shots = process.env.PAGEWALK_EXPLORER_SCREENSHOTS ?? mkdtempSync(join(tmpdir(), 'pagewalk-shots-'));
 mkdirSync(shots, { recursive: true });
 
-function writeReport(scenario: string): string {
+/** A corpus scenario's report data with the file names as in the repository (the page shows them). */
+function reportData(scenario: string): ReportData {
+  const data = loadReportData(join(root, scenario));
+  const recordings = data.recordings?.map((recording) => ({ ...recording, file: relative(root, recording.file) }));
+  return { ...data, file: scenario, ...(recordings === undefined ? {} : { recordings }) };
+}
+
+function writeReport(scenario: string | ReportData): string {
   const directory = mkdtempSync(join(tmpdir(), 'pagewalk-report-'));
   const file = join(directory, 'report.html');
-  const data = loadReportData(join(root, scenario));
-  writeFileSync(file, renderReport({ ...data, file: scenario, recording: data.recording === undefined ? undefined : { ...data.recording, file: scenario.replace(/\.json$/, '.kernel.json') } }));
+  writeFileSync(file, renderReport(typeof scenario === 'string' ? reportData(scenario) : scenario));
   return file;
 }
 
@@ -202,6 +211,113 @@ describe.skipIf(reason !== null)(`pagewalk explore in headless Chromium${reason 
     expect(await index(page)).toBe(1);
     expect(await pixelOf(page, 1)).toEqual([...KIND_COLORS[PageKind.Anon]!]);
     await page.close();
+  }, 60_000);
+
+  it('diffs against a tagged recording picked in the static report, under its profile, and draws a difference as two rows', async () => {
+    const page = await browser.context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(String(error)));
+    // Two recordings: zero page on (NAME.kernel.json, first: the default without a host) and off (.nozero).
+    await page.goto(`file://${writeReport('corpus/core/mlock-readonly-zero.json')}`);
+    await page.click('[data-testid=tab-diff]');
+    const pick = page.locator('select[data-testid=recording-pick]');
+    expect(await pick.inputValue()).toBe('0');
+    expect(await pick.locator('option').allInnerTexts()).toEqual(['mlock-readonly-zero.kernel.json', 'mlock-readonly-zero.nozero.kernel.json']);
+    expect(await page.locator('[data-testid=recording-profile]').innerText()).toMatch(/zero_page on/);
+    expect(await page.locator('[data-testid=live]').innerText()).toContain('need the local server: pagewalk explore corpus/core/mlock-readonly-zero.json');
+    await pick.selectOption('1');
+    await settle(page);
+    const diff = page.locator('[data-testid=diff]');
+    expect(await diff.locator('h2').innerText()).toBe('Kernel diff: corpus/core/mlock-readonly-zero.nozero.kernel.json');
+    expect(await page.locator('[data-testid=recording-profile]').innerText()).toMatch(/zero_page off/);
+    expect(await diff.innerText()).toContain('matches the kernel on every op');
+    // The simulator ran under the .nozero profile: the read-faulted locked pages are exclusive anon pages.
+    expect(await diff.locator('tr[data-diff-op="2"]').innerText()).toContain('exclusive');
+    await shoot(page, 'explorer-diff-recording.png', '[data-testid=diff]');
+    await page.close();
+
+    // A recording that differs (its profile says zero page on, its results are the zero-page-off kernel's):
+    // the first differing op, its pagemap entries as two rows, the differing pages marked.
+    const data = reportData('corpus/core/mlock-readonly-zero.json');
+    const [on, off] = data.recordings!;
+    const crossed = { ...data, recordings: [{ file: 'crossed.kernel.json', tag: '', value: { ...(off!.value as object), profile: (on!.value as { profile: unknown }).profile } }] };
+    const differs = await browser.context.newPage();
+    differs.on('pageerror', (error) => errors.push(String(error)));
+    await differs.goto(`file://${writeReport(crossed)}`);
+    await differs.click('[data-testid=tab-diff]');
+    expect(await differs.locator('[data-testid=diff-first]').innerText()).toMatch(/^First difference at op 2: pagemap page=0 pages=8, field entries/);
+    expect(await differs.locator('[data-testid=regions-simulator] .region').getAttribute('title')).toBe('pages 0..8: present');
+    expect(await differs.locator('[data-testid=regions-kernel] .region').getAttribute('title')).toBe('pages 0..8: exclusive present');
+    expect(await differs.locator('[data-testid=regions-kernel] .region-differs').count()).toBe(1);
+    expect(await differs.locator('[data-testid=timeline] li[data-op="2"] .kernel-mark').count()).toBe(1);
+    await shoot(differs, 'explorer-diff.png', '[data-testid=diff]');
+    await differs.click('button:has-text("show op 2 on the map")');
+    expect(await index(differs)).toBe(2);
+    await differs.close();
+    expect(errors).toEqual([]);
+  }, 60_000);
+
+  it.skipIf(!kernelSupport().available)('runs the scenario, and an edited one, on this kernel through the local server', async () => {
+    const server = await serveExplorer(() => reportData('corpus/core/mlock-readonly-zero.json'));
+    try {
+      const page = await browser.context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(String(error)));
+      await page.goto(server.url);
+      await page.click('[data-testid=tab-diff]');
+      const host = await page.evaluate(() => (JSON.parse(document.getElementById('pagewalk-data')!.textContent!) as { live: { profile: { zero_page: boolean } } }).live.profile);
+      // The default recording is the one made under this host's configuration.
+      const pick = page.locator('select[data-testid=recording-pick]');
+      expect(await pick.inputValue()).toBe(host.zero_page ? '0' : '1');
+      expect(await pick.locator('option:checked').textContent()).toContain("(this host's configuration)");
+      expect(await page.locator('[data-testid=host-profile]').innerText()).toContain(`zero_page ${host.zero_page ? 'on' : 'off'}`);
+      await page.click('[data-testid=kernel-run]');
+      await page.waitForFunction(() => (document.querySelector('select[data-testid=recording-pick]') as HTMLSelectElement).value === 'live', undefined, { timeout: 30_000 });
+      const diff = page.locator('[data-testid=diff]');
+      expect(await diff.locator('h2').innerText()).toMatch(/^Kernel diff: this kernel \(/);
+      expect(await diff.innerText()).toContain('matches the kernel on every op');
+      await shoot(page, 'explorer-diff-live.png', '[data-testid=diff]');
+      // Under the other recording's profile (the zero page setting cannot be switched): the runner says why it skipped.
+      await pick.selectOption(host.zero_page ? '1' : '0');
+      await page.check('[data-testid=live] input[type=checkbox]');
+      await page.click('[data-testid=kernel-run]');
+      await page.waitForSelector('[data-testid=kernel-run-error]', { timeout: 30_000 });
+      expect(await page.locator('[data-testid=kernel-run-error]').innerText()).toMatch(/skipped it: .*zero_page/);
+      // An edited scenario from the playground: the recordings no longer apply; the live kernel does.
+      await page.click('[data-testid=tab-playground]');
+      await page.locator('[data-testid=playground] textarea').fill(
+        '{"name": "edited", "arena_pages": 64, "ops": [{"op": "mmap", "page": 0, "pages": 32, "prot": "rw"}, {"op": "write", "page": 0, "pages": 4, "byte": 1}, {"op": "madvise", "page": 8, "pages": 2, "advice": "guard_install"}, {"op": "scan", "page": 0, "pages": 32, "return_mask": ["all"]}]}',
+      );
+      await page.click('[data-testid=playground-run]');
+      await page.click('[data-testid=tab-diff]');
+      expect(await page.locator('[data-testid=diff]').innerText()).toContain('the recordings are of the scenario as written');
+      await page.click('[data-testid=kernel-run]');
+      await page.waitForFunction(() => document.querySelector('[data-testid=diff-summary]') !== null, undefined, { timeout: 30_000 });
+      expect(await page.locator('[data-testid=diff-summary]').innerText()).toContain('matches the kernel on every op');
+      expect(await page.locator('[data-testid=diff] tr[data-diff-op="3"]').innerText()).toContain('guard');
+      expect(errors).toEqual([]);
+      await page.close();
+    } finally {
+      await server.close();
+    }
+  }, 90_000);
+
+  it('says why the server cannot run on this kernel (PAGEWALK_KERNEL_RUNNER=unavailable)', async () => {
+    const server = await serveExplorer(() => reportData('corpus/core/mlock-readonly-zero.json'), {
+      kernel: kernelRunnerProcess({ env: { ...process.env, PAGEWALK_KERNEL_RUNNER: 'unavailable' } }),
+    });
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(server.url);
+      await page.click('[data-testid=tab-diff]');
+      expect(await page.locator('[data-testid=live]').innerText()).toBe('This host cannot run scenarios on its kernel: PAGEWALK_KERNEL_RUNNER=unavailable is set.');
+      expect(await page.locator('[data-testid=kernel-run]').count()).toBe(0);
+      // Without a host profile the first recording is the default.
+      expect(await page.locator('select[data-testid=recording-pick]').inputValue()).toBe('0');
+      await page.close();
+    } finally {
+      await server.close();
+    }
   }, 60_000);
 
   it('serves the same page on 127.0.0.1', async () => {

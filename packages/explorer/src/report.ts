@@ -1,10 +1,11 @@
 // The node side of `pagewalk explore`: the page is the built app
 // (dist/app/explorer.js, one IIFE script) inlined into one HTML file with
-// the scenario (and its kernel recording) embedded as JSON, so the same
+// the scenario (and its kernel recordings) embedded as JSON, so the same
 // file is what the local server sends and what --out writes.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { recordingTagOf } from '@pagewalk/scenario';
 import type { ReportData } from './model/report-data.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -38,16 +39,32 @@ export function renderReport(data: ReportData, script = readFileSync(appScriptPa
 `;
 }
 
-/** `name.json` -> `name.kernel.json` next to it, when it exists. */
-export function recordingPathOf(scenarioPath: string): string | null {
-  const path = scenarioPath.replace(/\.json$/, '.kernel.json');
-  return path !== scenarioPath && existsSync(path) ? path : null;
+/**
+ * The recording files of `name.json`: `name.kernel.json` first, then
+ * `name.TAG.kernel.json` by tag (docs/SCENARIO.md, "Recordings").
+ */
+export function recordingPathsOf(scenarioPath: string): { path: string; tag: string }[] {
+  if (!scenarioPath.endsWith('.json')) return [];
+  const directory = dirname(scenarioPath);
+  const stem = basename(scenarioPath).slice(0, -'.json'.length);
+  let names: string[];
+  try {
+    names = readdirSync(directory).sort();
+  } catch {
+    return [];
+  }
+  const out: { path: string; tag: string }[] = [];
+  for (const name of names) {
+    const tag = recordingTagOf(stem, name);
+    if (tag === '') out.unshift({ path: join(directory, name), tag });
+    else if (tag !== null) out.push({ path: join(directory, name), tag });
+  }
+  return out;
 }
 
-/** Reads a scenario file and its kernel recording (if any) into report data. */
-export function loadReportData(scenarioPath: string, options: { recording?: string | null } = {}): ReportData {
+/** Reads a scenario file and every kernel recording of it (or the given ones) into report data. */
+export function loadReportData(scenarioPath: string, options: { recordings?: readonly { path: string; tag: string }[] } = {}): ReportData {
   const scenarioText = readFileSync(scenarioPath, 'utf8');
-  const recordingPath = options.recording === undefined ? recordingPathOf(scenarioPath) : options.recording;
-  if (recordingPath === null) return { file: scenarioPath, scenarioText };
-  return { file: scenarioPath, scenarioText, recording: { file: recordingPath, value: JSON.parse(readFileSync(recordingPath, 'utf8')) } };
+  const recordings = (options.recordings ?? recordingPathsOf(scenarioPath)).map(({ path, tag }) => ({ file: path, tag, value: JSON.parse(readFileSync(path, 'utf8')) as unknown }));
+  return recordings.length === 0 ? { file: scenarioPath, scenarioText } : { file: scenarioPath, scenarioText, recordings };
 }

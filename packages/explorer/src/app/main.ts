@@ -6,11 +6,21 @@ import { render } from 'preact';
 import { html } from 'htm/preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { TraceEvent } from '@pagewalk/core-walk';
-import { CATEGORY_NAMES, parseScenario, type OpResult, type Scenario } from '@pagewalk/scenario';
+import { CATEGORY_NAMES, parseScenario, type OpResult, type RecordingProfile, type ResultDifference } from '@pagewalk/scenario';
 import { PAGE_KIND_NAMES, PageBit, type VmaInfo } from '../model/classify.js';
 import { CATEGORY_COLOR, KIND_COLORS, hexColor } from '../model/colors.js';
 import { ScenarioExplorer, parseScenarioText, scenarioErrorLine, type TraceRun } from '../model/explorer.js';
-import { prepareReport, type PreparedRecording, type ReportData } from '../model/report-data.js';
+import { regionColor, regionRows, type Region, type RegionRows as RegionRowsData } from '../model/diff-regions.js';
+import {
+  defaultRecordingIndex,
+  liveRecording,
+  prepareRecordings,
+  profileDifferences,
+  profileItems,
+  recordingLabel,
+  type PreparedRecording,
+  type ReportData,
+} from '../model/report-data.js';
 import type { TreeInfo } from '../model/tree.js';
 import { cellCenter, drawMap, fitZoom, layoutFor, pageAt, type MapLayout } from './map-canvas.js';
 import { STYLES } from './styles.js';
@@ -252,35 +262,119 @@ function TraceView({ explorer, index, onHighlight }: { explorer: ScenarioExplore
   </div>`;
 }
 
-function RegionRow({ label, regions, range }: { label: string; regions: [number, number, string[]][]; range: [number, number] }) {
+function RegionRow({ label, regions, range, differs }: { label: string; regions: readonly Region[]; range: readonly [number, number]; differs?: readonly (readonly [number, number])[] }) {
   const [lo, hi] = range;
   const span = Math.max(1, hi - lo);
-  return html`<div class="region-row"><span class="label">${label}</span><div class="strip">
-    ${regions.map(([start, end, cats]) => html`<div class="region" style=${`left:${((start - lo) / span) * 100}%;width:${Math.max(((end - start) / span) * 100, 0.3)}%`} title=${`${start}..${end} ${cats.join(' ')}`}>${cats.join(' ')}</div>`)}
+  const left = (page: number) => `${((page - lo) / span) * 100}%`;
+  const width = (start: number, end: number) => `${Math.max(((end - start) / span) * 100, 0.4)}%`;
+  return html`<div class="region-row" data-testid=${`regions-${label}`}><span class="label">${label}</span><div class="strip">
+    ${regions.map(([start, end, names]) => html`<div class="region" style=${`left:${left(start)};width:${width(start, end)};background:${regionColor(names)}`} title=${`pages ${start}..${end}: ${names.join(' ') || '(no category)'}`}>${names.join(' ')}</div>`)}
+    ${(differs ?? []).map(([start, end]) => html`<div class="region-differs" style=${`left:${left(start)};width:${width(start, end)}`} title=${`pages ${start}..${end} differ`}></div>`)}
   </div></div>`;
 }
 
-function DiffView({ explorer, recording, sourceOps }: { explorer: ScenarioExplorer | null; recording: PreparedRecording | null; sourceOps: readonly Record<string, unknown>[] }) {
-  if (recording === null) return html`<div class="panel diff"><h2>Kernel diff</h2><p class="muted">No kernel recording next to this scenario.</p></div>`;
-  if (recording.results === null || explorer === null) return html`<div class="panel diff"><h2>Kernel diff</h2><p class="muted">${recording.file}: the kernel skipped it (${recording.skipped}).</p></div>`;
-  const { simulator, kernel, first } = explorer.diff(recording.results);
-  const firstOp = first === null ? null : (explorer.scenario.ops[first.opIndex] as unknown as Record<string, unknown> | undefined);
-  const simRegions = first === null ? undefined : (simulator[first.opIndex] as { regions?: [number, number, string[]][] } | undefined)?.regions;
-  const kernelRegions = first === null ? undefined : (kernel[first.opIndex] as { regions?: [number, number, string[]][] } | undefined)?.regions;
-  const range: [number, number] = firstOp !== null && firstOp !== undefined ? [Number(firstOp.page ?? 0), Number(firstOp.page ?? 0) + Number(firstOp.pages ?? explorer.arenaPages)] : [0, explorer.arenaPages];
+function RegionRows({ rows }: { rows: RegionRowsData }) {
+  const [lo, hi] = rows.range;
+  return html`<div class="region-rows" data-testid="region-rows">
+    <${RegionRow} label="simulator" regions=${rows.simulator} range=${rows.range} differs=${rows.differs} />
+    <${RegionRow} label="kernel" regions=${rows.kernel} range=${rows.range} differs=${rows.differs} />
+    <div class="region-axis"><span>page ${lo}</span><span class="muted">${rows.differs.length === 0 ? 'same pages, same categories' : `differs on pages ${rows.differs.slice(0, 6).map(([a, b]) => (b - a === 1 ? `${a}` : `${a}..${b}`)).join(', ')}${rows.differs.length > 6 ? ', …' : ''} (red)`}</span><span>page ${hi}</span></div>
+  </div>`;
+}
+
+function ProfileChips({ profile, host, testid }: { profile: RecordingProfile; host: RecordingProfile | null; testid: string }) {
+  const differing = new Set(host === null ? [] : profileDifferences(profile, host));
+  return html`<div class="profile" data-testid=${testid}>${profileItems(profile).map(
+    ([key, value]) => html`<span class=${differing.has(key) ? 'differs' : ''} title=${differing.has(key) ? 'differs from this host' : ''}><b>${key}</b> ${value}</span>`,
+  )}</div>`;
+}
+
+type LiveState = { status: 'idle' } | { status: 'running' } | { status: 'error'; error: string } | { status: 'done'; recording: PreparedRecording };
+
+interface KernelDiff {
+  readonly simulator: OpResult[];
+  readonly kernel: OpResult[];
+  readonly first: ResultDifference | null;
+}
+
+interface DiffProps {
+  data: ReportData;
+  edited: boolean;
+  recordings: readonly PreparedRecording[];
+  choice: number | 'live';
+  onChoose: (choice: number | 'live') => void;
+  target: PreparedRecording | null;
+  explorer: ScenarioExplorer | null;
+  diff: KernelDiff | null;
+  live: LiveState;
+  onRunLive: (underRecording: boolean) => void;
+  onJump: (op: number) => void;
+  sourceOps: readonly Record<string, unknown>[];
+}
+
+function LivePanel({ data, live, target, onRunLive }: Pick<DiffProps, 'data' | 'live' | 'target' | 'onRunLive'>) {
+  const [under, setUnder] = useState(false);
+  if (data.live === undefined) {
+    return html`<div class="live" data-testid="live"><span class="muted">Runs on this kernel need the local server: <code>pagewalk explore ${data.file}</code> (this static report has none).</span></div>`;
+  }
+  if (!data.live.available) return html`<div class="live" data-testid="live"><span class="muted">This host cannot run scenarios on its kernel: ${data.live.reason}.</span></div>`;
+  const canUnder = target !== null && target.tag !== 'live' && target.profile !== null;
+  return html`<div class="live" data-testid="live">
+    <div class="row">
+      <button data-testid="kernel-run" disabled=${live.status === 'running'} onClick=${() => onRunLive(under && canUnder)}>${live.status === 'running' ? 'running on this kernel…' : 'run on this kernel'}</button>
+      <label class=${canUnder ? '' : 'muted'}><input type="checkbox" checked=${under && canUnder} disabled=${!canUnder} onChange=${(event: Event) => setUnder((event.target as HTMLInputElement).checked)} />
+        under the selected recording's profile (else the scenario's own; root switches THP, mTHP, swap and hugetlb for the run)</label>
+    </div>
+    <div class="row nowrap"><span class="muted label">this host</span> <${ProfileChips} profile=${data.live.profile} host=${null} testid="host-profile" /></div>
+    ${live.status === 'error' ? html`<div class="error" data-testid="kernel-run-error">${live.error}</div>` : null}
+    ${live.status === 'done' && live.recording.results === null ? html`<div class="error" data-testid="kernel-run-error">the kernel runner skipped it: ${live.recording.skipped}</div>` : null}
+  </div>`;
+}
+
+function DiffView(props: DiffProps) {
+  const { data, edited, recordings, choice, onChoose, target, explorer, diff, live, onJump, sourceOps } = props;
+  const host = data.live?.available === true ? data.live.profile : null;
+  const liveRecordingDone = live.status === 'done' ? live.recording : null;
+  const picker = html`<div class="row">
+    <label>diff against <select data-testid="recording-pick" value=${String(choice)} onChange=${(event: Event) => { const value = (event.target as HTMLSelectElement).value; onChoose(value === 'live' ? 'live' : Number(value)); }}>
+      ${edited ? null : recordings.map((recording, i) => html`<option value=${String(i)}>${recordingLabel(recording)}${recording.profile !== null && host !== null && profileDifferences(recording.profile, host).length === 0 ? ' (this host\'s configuration)' : ''}${recording.results === null ? ' (skipped)' : ''}</option>`)}
+      ${liveRecordingDone !== null ? html`<option value="live">${recordingLabel(liveRecordingDone)}, run now</option>` : null}
+      ${(edited || recordings.length === 0) && liveRecordingDone === null ? html`<option value=${String(choice)}>(no recording)</option>` : null}
+    </select></label>
+    ${edited && (data.recordings?.length ?? 0) > 0 ? html`<span class="muted">the recordings are of the scenario as written; the edited one can only run on this kernel</span>` : null}
+  </div>`;
+  let body;
+  if (target === null) {
+    body = html`<p class="muted">${recordings.length === 0 ? 'No kernel recording next to this scenario (NAME.kernel.json or NAME.TAG.kernel.json).' : 'Pick a recording.'}</p>`;
+  } else if (target.results === null || explorer === null || diff === null) {
+    body = html`<p class="muted">${target.file}: the kernel skipped it (${target.skipped}).</p>`;
+  } else {
+    const { simulator, kernel, first } = diff;
+    const firstOp = first === null ? undefined : explorer.scenario.ops[first.opIndex];
+    const rows = first === null ? null : regionRows(firstOp, simulator[first.opIndex], kernel[first.opIndex], explorer.arenaPages);
+    body = html`
+      <p data-testid="diff-summary">${first === null
+        ? html`<span class="ok">The simulator matches the kernel on every op.</span>`
+        : html`<span class="bad" data-testid="diff-first">First difference at op ${first.opIndex}: ${opLabel(sourceOps[first.opIndex] ?? (firstOp as unknown as Record<string, unknown>))}, field ${first.field}</span>
+            <button onClick=${() => onJump(first.opIndex)}>show op ${first.opIndex} on the map</button>`}
+        <span class="muted"> (the simulator runs under the recording's profile)</span></p>
+      ${first !== null
+        ? html`<div class="first-values"><div><b>simulator</b> <code>${short(first.actual)}</code></div><div><b>kernel</b> <code>${short(first.expected)}</code></div></div>`
+        : null}
+      ${rows !== null ? html`<${RegionRows} rows=${rows} />` : null}
+      <table class="diff-table"><tr><th>#</th><th>op</th><th>simulator</th><th>kernel</th></tr>
+        ${explorer.scenario.ops.map((op, i) => {
+          const same = short(simulator[i]) === short(kernel[i]);
+          return html`<tr class=${`${same ? '' : 'differs'} ${first?.opIndex === i ? 'first' : ''}`} data-diff-op=${i}><td>${i}</td><td>${opLabel(sourceOps[i] ?? (op as unknown as Record<string, unknown>))}</td><td>${resultLabel(simulator[i])}</td><td>${same ? html`<span class="muted">same</span>` : resultLabel(kernel[i])}</td></tr>`;
+        })}
+      </table>`;
+  }
   return html`<div class="panel diff" data-testid="diff">
-    <h2>Kernel diff: ${recording.file}</h2>
-    <p>${first === null ? html`<span class="ok">The simulator matches the kernel on every op.</span>` : html`<span class="bad">First difference at op ${first.opIndex}, field ${first.field}</span>`}
-      (simulated under the recording's profile)</p>
-    ${simRegions !== undefined || kernelRegions !== undefined
-      ? html`<${RegionRow} label="simulator" regions=${simRegions ?? []} range=${range} /><${RegionRow} label="kernel" regions=${kernelRegions ?? []} range=${range} />`
-      : null}
-    <table class="diff-table"><tr><th>#</th><th>op</th><th>simulator</th><th>kernel</th></tr>
-      ${explorer.scenario.ops.map((op, i) => {
-        const same = short(simulator[i]) === short(kernel[i]);
-        return html`<tr class=${`${same ? '' : 'differs'} ${first?.opIndex === i ? 'first' : ''}`}><td>${i}</td><td>${opLabel(sourceOps[i] ?? (op as unknown as Record<string, unknown>))}</td><td>${resultLabel(simulator[i])}</td><td>${resultLabel(kernel[i])}</td></tr>`;
-      })}
-    </table>
+    <h2>Kernel diff${target !== null ? `: ${target.file}` : ''}</h2>
+    ${picker}
+    ${target?.profile != null ? html`<div class="row nowrap"><span class="muted label">${target.tag === 'live' ? 'ran under' : 'recorded under'}</span> <${ProfileChips} profile=${target.profile} host=${host} testid="recording-profile" /></div>` : null}
+    <${LivePanel} data=${data} live=${live} target=${target} onRunLive=${props.onRunLive} />
+    ${body}
   </div>`;
 }
 
@@ -313,18 +407,45 @@ function App({ data }: { data: ReportData }) {
       return null;
     }
   }, [scenarioText]);
-  const recording = useMemo(() => {
-    if (edited || explorer === null) return null;
+  // Every recording of the file, each with the scenario under its profile (not for an edited scenario).
+  const recordings = useMemo(() => {
+    if (edited || explorer === null) return [];
     try {
-      return prepareReport(explorer.scenario, data.recording);
+      return prepareRecordings(explorer.scenario, data.recordings);
     } catch {
-      return null;
+      return [];
     }
   }, [explorer, edited]);
+  const host = data.live?.available === true ? data.live.profile : null;
+  const [choice, setChoice] = useState<number | 'live'>(() => (edited ? 'live' : defaultRecordingIndex(recordings, host)));
+  const [live, setLive] = useState<LiveState>({ status: 'idle' });
+  const target = choice === 'live' ? (live.status === 'done' ? live.recording : null) : (recordings[choice] ?? null);
   const recordingExplorer = useMemo(
-    () => (recording !== null && recording.results !== null ? new ScenarioExplorer(recording.scenario as Scenario, { categories: false }) : null),
-    [recording],
+    () => (target !== null && target.results !== null ? new ScenarioExplorer(target.scenario, { categories: false }) : null),
+    [target],
   );
+  const kernelDiff = useMemo(() => (recordingExplorer !== null && target?.results != null ? recordingExplorer.diff(target.results) : null), [recordingExplorer, target]);
+  const runLive = async (underRecording: boolean) => {
+    if (data.live?.available !== true || explorer === null) return;
+    const scenario = explorer.scenario;
+    setLive({ status: 'running' });
+    try {
+      const response = await fetch(data.live.endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ scenario: scenarioText, profile: underRecording && target !== null ? target.profile : null }),
+      });
+      const answer = (await response.json()) as { error?: string; results?: OpResult[]; profile?: RecordingProfile; skipped?: string };
+      if (!response.ok || answer.error !== undefined) {
+        setLive({ status: 'error', error: answer.error ?? `HTTP ${response.status}` });
+        return;
+      }
+      setLive({ status: 'done', recording: liveRecording(scenario, answer as Parameters<typeof liveRecording>[1]) });
+      setChoice('live');
+    } catch (error) {
+      setLive({ status: 'error', error: scenarioErrorLine(error) });
+    }
+  };
   const opCount = explorer?.scenario.ops.length ?? 0;
   // The ops as written in the file (the parsed ones carry every default).
   const sourceOps = useMemo(() => {
@@ -381,6 +502,8 @@ function App({ data }: { data: ReportData }) {
     if ('error' in parsed) return parsed.error;
     setEdited(true);
     setScenarioText(text);
+    setLive({ status: 'idle' });
+    setChoice('live');
     setIndex(parsed.scenario.ops.length - 1);
     return null;
   };
@@ -397,7 +520,7 @@ function App({ data }: { data: ReportData }) {
           <li class=${index === -1 ? 'current' : ''} onClick=${() => go(-1)} value="0" data-op="-1"><span class="op">(empty arena)</span></li>
           ${explorer.scenario.ops.map(
             (op, i) => html`<li class=${`${index === i ? 'current' : ''}${i > index ? ' future' : ''}`} onClick=${() => go(i)} data-op=${i} value=${i + 1}>
-              <span class="n">${i}</span> <span class="op">${opLabel(sourceOps[i] ?? (op as unknown as Record<string, unknown>))}</span>
+              <span class="n">${i}</span>${kernelDiff?.first?.opIndex === i ? html`<span class="kernel-mark" title="first difference from the kernel">≠ kernel</span> ` : null}<span class="op">${opLabel(sourceOps[i] ?? (op as unknown as Record<string, unknown>))}</span>
               <span class="result">${resultLabel(explorer.results[i])}</span>
             </li>`,
           )}
@@ -426,7 +549,10 @@ function App({ data }: { data: ReportData }) {
           <button class=${tab === 'playground' ? 'on' : ''} onClick=${() => setTab('playground')} data-testid="tab-playground">playground</button>
         </div>
         ${tab === 'trace' ? html`<${TraceView} explorer=${explorer} index=${index} onHighlight=${setHighlight} />` : null}
-        ${tab === 'diff' ? html`<${DiffView} explorer=${recordingExplorer} recording=${recording} sourceOps=${sourceOps} />` : null}
+        ${tab === 'diff'
+          ? html`<${DiffView} data=${data} edited=${edited} recordings=${recordings} choice=${choice} onChoose=${setChoice} target=${target} explorer=${recordingExplorer}
+              diff=${kernelDiff} live=${live} onRunLive=${runLive} onJump=${(op: number) => go(op)} sourceOps=${sourceOps} />`
+          : null}
         ${tab === 'playground' ? html`<${Playground} text=${scenarioText} onRun=${rerun} />` : null}
       </div>
     </div>

@@ -58,7 +58,20 @@ tr.current td { background: #1d2b3d; }
 .region-row { display: flex; align-items: center; gap: 6px; margin: 4px 0; }
 .region-row .label { width: 70px; color: #9fb3c8; }
 .region-row .strip { position: relative; flex: 1; height: 20px; background: #1b1f24; border-radius: 3px; overflow: hidden; }
-.region { position: absolute; top: 0; bottom: 0; background: #2ea44f; border-right: 1px solid #0f1217; font-size: 10px; overflow: hidden; white-space: nowrap; color: #0f1217; padding-left: 2px; }
+.region-row .strip { height: 22px; }
+.region { position: absolute; top: 0; bottom: 4px; background: #2ea44f; border-right: 1px solid #0f1217; font-size: 10px; line-height: 18px; overflow: hidden; white-space: nowrap; color: #0f1217; padding-left: 2px; box-sizing: border-box; }
+.region-differs { position: absolute; bottom: 0; height: 4px; background: #ff3b30; }
+.region-axis { display: flex; justify-content: space-between; margin-left: 76px; font: 11px ui-monospace, monospace; color: #9fb3c8; }
+.region-rows { margin: 8px 0; padding: 6px; background: #11161c; border-radius: 4px; }
+.first-values { display: flex; flex-direction: column; gap: 2px; font: 12px ui-monospace, monospace; margin: 4px 0; word-break: break-all; }
+.row.nowrap { flex-wrap: nowrap; align-items: flex-start; }
+.row.nowrap .label { flex: none; width: 110px; }
+.profile { flex: 1; display: inline-flex; flex-wrap: wrap; gap: 4px; font: 11px ui-monospace, monospace; }
+.profile span { background: #1c232d; border-radius: 3px; padding: 1px 5px; }
+.profile span b { color: #9fb3c8; font-weight: normal; }
+.profile span.differs { background: #4a3514; color: #ffd58a; }
+.live { margin: 6px 0; padding: 6px; border: 1px dashed #344050; border-radius: 4px; }
+.kernel-mark { background: #ff7b72; color: #0f1217; border-radius: 3px; padding: 0 4px; font-size: 10px; margin-right: 4px; }
 .playground textarea { width: 100%; height: 300px; box-sizing: border-box; }
 .fatal { padding: 20px; color: #ff7b72; font: 14px ui-monospace, monospace; }
 `;

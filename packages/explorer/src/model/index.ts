@@ -7,6 +7,6 @@ export { pageTableTree, decodeEntry, folioInfo, swapTypeName } from './tree.js';
 export type { DecodedEntry, FolioInfo, LevelName, TreeInfo } from './tree.js';
 export { EXPLORER_FEATURES } from './features.js';
 export { KIND_COLORS, CATEGORY_COLOR, colorOfPage, hexColor } from './colors.js';
-export type { ReportData } from './report-data.js';
-export { prepareReport } from './report-data.js';
+export type { LiveKernelStatus, PreparedRecording, RecordingData, ReportData } from './report-data.js';
+export { defaultRecordingIndex, liveRecording, prepareRecording, prepareRecordings, profileDifferences, profileItems, recordingLabel } from './report-data.js';
 export { EXAMPLE_SCENARIO } from './example.js';
