@@ -1,13 +1,4 @@
-import { defineProject } from 'vitest/config';
+import { packageProject } from '../../vitest.shared.js';
 import pkg from './package.json' with { type: 'json' };
 
-export default defineProject({
-  resolve: { conditions: ['@pagewalk/source'] },
-  ssr: { resolve: { conditions: ['@pagewalk/source'] } },
-  test: {
-    name: pkg.name,
-    include: ['src/**/*.test.ts'],
-    testTimeout: 120_000,
-    hookTimeout: 60_000,
-  },
-});
+export default packageProject(pkg.name, { test: { testTimeout: 120_000, hookTimeout: 60_000, typecheck: { enabled: false } } });

@@ -24,9 +24,9 @@ import {
 } from '@pagewalk/core-walk';
 import { PAGE_IS_WRITTEN, PM_SCAN_WP_MATCHING, pagemapScan, pagemapScanFeature } from '@pagewalk/pagemap-scan';
 import { UFFD_API, UFFD_FEATURE_WP_ASYNC, UFFDIO_REGISTER_MODE_WP, userfaultfd, uffdWp } from '@pagewalk/uffd-wp';
+import { TEST_ARENA_BASE as BASE } from '@pagewalk/core-walk/testing';
 
 const PAGES = 1024; // two 2 MiB regions
-const BASE = 0x7e0000000000;
 
 type Step = { kind: 'write'; page: number; value: number } | { kind: 'pageout' | 'dontneed' | 'read'; page: number; pages: number };
 

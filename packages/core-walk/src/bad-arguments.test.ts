@@ -24,8 +24,7 @@ import {
   writeByte,
   type MmWalkOps,
 } from './index.js';
-
-const P = 4096;
+import { P } from './testing.js';
 
 function setup() {
   const kernel = createKernel();

@@ -30,9 +30,8 @@ import {
   type MmWalkOps,
 } from './index.js';
 import { MmInternalAccessError, claimMmInternal } from './mm-internal.js';
-import { TEST_ARENA_BASE as BASE, assertInvariants, createTestMm, mapAnon, writePages } from './testing.js';
+import { TEST_ARENA_BASE as BASE, assertInvariants, createTestMm, mapAnon, writePages, P } from './testing.js';
 
-const P = 4096;
 const REPO_ROOT = join(import.meta.dirname, '../../..');
 
 function populated(pages = 4) {

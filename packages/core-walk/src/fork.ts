@@ -4,7 +4,8 @@
  * where the kernel copies them (vma_needs_copy).
  */
 import { PG_ANON, PG_ANON_EXCLUSIVE, PG_ZERO } from './frames.js';
-import { accountPteMap, restoreExclusivePte } from './fault.js';
+import { accountPteMap } from './rmap.js';
+import { restoreExclusivePte } from './memory.js';
 import { HPAGE_PMD_NR, PAGE_SIZE, PMD_SHIFT, addrEnd } from './geometry.js';
 import type { Mm } from './mm.js';
 import { PTE_ACCESSED, PTE_DIRTY, PTE_UFFD_WP, PTE_WRITE, isTableEntry, pmdLeaf, ptePfn, ptePresent, pteSpecial } from './pgtable.js';

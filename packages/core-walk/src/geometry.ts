@@ -59,6 +59,8 @@ export function addrEnd(addr: number, end: number, shift: number): number {
 }
 
 export const pmdAddrEnd = (addr: number, end: number): number => addrEnd(addr, end, PMD_SHIFT);
+export const pudAddrEnd = (addr: number, end: number): number => addrEnd(addr, end, PUD_SHIFT);
+export const p4dAddrEnd = (addr: number, end: number): number => addrEnd(addr, end, P4D_SHIFT);
 
 export const pageAlignDown = (addr: number): number => Math.floor(addr / PAGE_SIZE) * PAGE_SIZE;
 export const pageAlignUp = (addr: number): number => Math.ceil(addr / PAGE_SIZE) * PAGE_SIZE;

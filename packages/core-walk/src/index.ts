@@ -27,6 +27,7 @@ export type { TraceEvent, TraceListener, TraceCallback, TraceCallbackName, Trace
 export * from './pgtable.js';
 export * from './swapops.js';
 export * from './geometry.js';
+export { tableSlot, pteTableBase, pteOffset, pmdOffset, pudOffset, p4dOffset } from './pgtable-nav.js';
 export * from './uapi.js';
 export { MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE } from './mremap.js';
 export { Errno, errnoName, NOT_MODELLED, SIGBUS, SIGKILL, SIGSEGV, signalName, MmInvariantError } from './errno.js';
@@ -38,7 +39,7 @@ export {
   PG_ZERO, PG_HUGETLB, PG_MLOCKED, PG_REFERENCED, PG_ISOLATED, PG_ANON_EXCLUSIVE, PG_PAGECACHE,
   FramePool, PageContents, NO_FRAME,
 } from './frames.js';
-export { SwapDevice } from './swap.js';
+export { SwapDevice } from './swapfile.js';
 export { TablePool } from './page-table.js';
 
 export {

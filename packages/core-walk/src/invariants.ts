@@ -5,12 +5,13 @@
  * unreachable; swap counts equal the entries that use them; no lock is
  * held between operations. Property tests call this after every op.
  */
-import { HPAGE_PMD_NR, PAGE_SIZE, PMD_SHIFT, PTRS_PER_TABLE, addrEnd, tableIndex } from './geometry.js';
+import { HPAGE_PMD_NR, PAGE_SIZE, PMD_SHIFT, addrEnd } from './geometry.js';
 import type { Kernel } from './kernel.js';
 import { PG_ALLOCATED, PG_TAIL, PG_ZERO } from './frames.js';
-import { isTableEntry, pmdLeaf, ptePfn, ptePresent, pteSpecial, pteWrite, tableIdOf } from './pgtable.js';
+import { isTableEntry, pmdLeaf, ptePfn, ptePresent, pteSpecial, pteWrite } from './pgtable.js';
 import { VM_ACCOUNT } from './vma.js';
 import { isDeviceExclusiveEntry, isDevicePrivateEntry, isRealSwapEntry, isSwapPte, swpOffset } from './swapops.js';
+import { pteOffset } from './pgtable-nav.js';
 
 export function checkInvariants(kernel: Kernel): string[] {
   const problems: string[] = [];
@@ -46,7 +47,7 @@ export function checkInvariants(kernel: Kernel): string[] {
           continue;
         }
         if (!isTableEntry(pmd)) continue;
-        const base = tableIdOf(pmd) * PTRS_PER_TABLE + tableIndex(addr, 12);
+        const base = pteOffset(pmd, addr);
         const count = (next - addr) / PAGE_SIZE;
         for (let i = 0; i < count; i++) {
           const pte = tables.entries[base + i]!;

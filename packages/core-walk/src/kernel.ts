@@ -23,7 +23,7 @@ import { Mm } from './mm.js';
 import { TablePool } from './page-table.js';
 import { DEFAULT_PROFILE, profileError, type KernelProfile } from './profile.js';
 import { ShmemFile } from './shmem.js';
-import { SwapDevice } from './swap.js';
+import { SwapDevice } from './swapfile.js';
 import type { TraceListener } from './trace.js';
 
 export interface KernelOptions {

@@ -1,46 +1,22 @@
 /**
  * madvise(2) (mm/madvise.c): validation, the per-VMA walk with its ENOMEM
- * for gaps, and the core advice. Feature packages add advice (guard
- * regions) through MadviseBehaviorToken.
+ * for gaps, and the core advice. Reclaim of a folio (MADV_PAGEOUT) is in
+ * vmscan.ts, MADV_COLLAPSE in khugepaged.ts. Feature packages add advice
+ * (guard regions) through MadviseBehaviorToken.
  */
-import type { PageCacheIndex } from './shmem.js';
-import { Errno, NOT_MODELLED } from './errno.js';
-import { PG_ANON, PG_ANON_EXCLUSIVE, PG_DIRTY, PG_LRU, PG_SWAPBACKED, PG_ZERO, NO_FRAME } from './frames.js';
-import { accountPteUnmap, handleMmFault, mapUnusedToZeropage, splitHugePmd } from './fault.js';
-import { HPAGE_PMD_NR, PAGE_SIZE, PMD_SHIFT, PMD_SIZE, PTRS_PER_TABLE, addrEnd, isPageAligned, pageAlignUp, tableIndex } from './geometry.js';
+import { Errno } from './errno.js';
+import { PG_ANON, PG_DIRTY, PG_LRU, PG_SWAPBACKED, PG_ZERO } from './frames.js';
+import { HPAGE_PMD_NR, isPageAligned, PAGE_SIZE, pageAlignUp, PMD_SIZE } from './geometry.js';
+import { populateRange } from './gup.js';
+import { mapUnusedToZeropage, splitHugePmd } from './huge-memory.js';
+import { madviseCollapse } from './khugepaged.js';
 import type { Mm } from './mm.js';
+import { validUserRange } from './mmap.js';
+import { forEachPmd, forEachPte } from './pgtable-nav.js';
+import { isTableEntry, pmdLeaf, PTE_ACCESSED, PTE_DIRTY, ptePfn, ptePresent, pteSpecial } from './pgtable.js';
+import { truncateRange } from './shmem.js';
+import { isHwpoisonEntry, isPoisonedPteMarker, isRealSwapEntry, swpOffset } from './swapops.js';
 import {
-  PTE_ACCESSED,
-  PTE_DIRTY,
-  PTE_WRITE,
-  isTableEntry,
-  mkHugeLeaf,
-  pmdLeaf,
-  ptePfn,
-  ptePresent,
-  pteDirty,
-  pteSoftDirty,
-  pteSpecial,
-  pteUffdWp,
-  pteWrite,
-  tableIdOf,
-} from './pgtable.js';
-import {
-  isGuardPteMarker,
-  isHwpoisonEntry,
-  isPoisonedPteMarker,
-  isPteMarker,
-  isRealSwapEntry,
-  isSwapPte,
-  makeSwapEntry,
-  pteSwpMksoftDirty,
-  pteSwpMkuffdWp,
-  pteSwpUffdWpAny,
-  swpOffset,
-} from './swapops.js';
-import {
-  FAULT_FLAG_FORCE,
-  FAULT_FLAG_WRITE,
   MADV_COLD,
   MADV_COLLAPSE,
   MADV_DODUMP,
@@ -62,10 +38,6 @@ import {
   MADV_SEQUENTIAL,
   MADV_WILLNEED,
   MADV_WIPEONFORK,
-  VM_FAULT_HWPOISON,
-  VM_FAULT_OOM,
-  VM_FAULT_SIGBUS,
-  VM_FAULT_SIGSEGV,
 } from './uapi.js';
 import {
   VM_DONTCOPY,
@@ -78,15 +50,16 @@ import {
   VM_PFNMAP,
   VM_READ,
   VM_SHARED,
-  VM_SPECIAL,
-  VM_UFFD_FLAGS,
   VM_WIPEONFORK,
   VM_WRITE,
   type Vma,
 } from './vma.js';
-import { installUffdWpMarkerIfNeeded, zapVmaRange, ZAP_FILE_PAGES_ONLY } from './zap.js';
+import { reclaimPte, splitForReclaim } from './vmscan.js';
+import { ZAP_FILE_PAGES_ONLY, zapVmaRange } from './zap.js';
 
-const MADV_DONTDUMP_FLAG = 0; // VM_DONTDUMP is not modelled: it has no effect on memory.
+const MADV_DONTDUMP_FLAG = 0;
+
+ // VM_DONTDUMP is not modelled: it has no effect on memory.
 
 /** Advice the core knows (madvise_behavior_valid, less what features add). */
 const CORE_ADVICE = new Set([
@@ -219,8 +192,6 @@ function updateVmaFlags(mm: Mm, vma: Vma, start: number, end: number, clear: num
   return 0;
 }
 
-/* ------------------------------------------------------------- populate */
-
 /** MADV_POPULATE_(READ|WRITE): GUP without FOLL_FORCE; errors as madvise_populate maps them. */
 function madvisePopulate(mm: Mm, start: number, end: number, write: boolean): number {
   let addr = start;
@@ -236,32 +207,6 @@ function madvisePopulate(mm: Mm, start: number, end: number, write: boolean): nu
   }
   return 0;
 }
-
-/**
- * Faults in every page of [start, end) of one VMA as get_user_pages does:
- * a page already mapped with the needed access is left alone. Returns 0 or
- * -EFAULT (SIGSEGV/SIGBUS), -ENOMEM (OOM), -EHWPOISON.
- */
-export function populateRange(mm: Mm, vma: Vma, start: number, end: number, write: boolean, force: boolean): number {
-  const flags = (write ? FAULT_FLAG_WRITE : 0) | (force ? FAULT_FLAG_FORCE : 0);
-  for (let addr = start; addr < end; addr += PAGE_SIZE) {
-    for (let attempt = 0; ; attempt++) {
-      const entry = mm.leafEntry(addr);
-      if (ptePresent(entry) && (!write || pteWrite(entry))) break;
-      if (attempt >= 8) return -Errno.EFAULT;
-      const fault = handleMmFault(mm, vma, addr, flags);
-      if (fault & VM_FAULT_OOM) {
-        mm.faultOom = true; // the caller runs the OOM killer once its locks are dropped
-        return -Errno.ENOMEM;
-      }
-      if (fault & VM_FAULT_HWPOISON) return -Errno.EHWPOISON;
-      if (fault & (VM_FAULT_SIGSEGV | VM_FAULT_SIGBUS)) return -Errno.EFAULT;
-    }
-  }
-  return 0;
-}
-
-/* ----------------------------------------------------------- MADV_FREE */
 
 /** madvise_free_pte_range: exclusive anon pages become lazily freeable; swap entries are dropped. */
 function madviseFree(mm: Mm, vma: Vma, start: number, end: number): void {
@@ -358,8 +303,6 @@ function wholeFolioInRange(entries: Uint32Array, slot: number, addr: number, end
   return true;
 }
 
-/* ---------------------------------------------------------- MADV_REMOVE */
-
 function madviseRemove(mm: Mm, vma: Vma, start: number, end: number): number {
   if ((vma.flags & VM_LOCKED) !== 0) return -Errno.EINVAL;
   // A private hugetlb mapping has a (hugetlbfs) file in the kernel, so it gets as far as EACCES.
@@ -378,22 +321,6 @@ function madviseRemove(mm: Mm, vma: Vma, start: number, end: number): number {
   truncateRange(mm, file.cache, first, last);
   return 0;
 }
-
-function truncateRange(mm: Mm, cache: PageCacheIndex, first: number, last: number): void {
-  const frames = mm.kernel.frames;
-  for (const index of cache.stored(first, last)) {
-    const value = cache.get(index);
-    if (value > 0) {
-      frames.clear(value, PG_LRU);
-      frames.put(value);
-    } else if (value < 0) {
-      mm.kernel.swap?.free(-value);
-    }
-    cache.set(index, 0);
-  }
-}
-
-/* ------------------------------------------------------ cold / pageout */
 
 /**
  * madvise_cold_or_pageout_pte_range + reclaim_pages in the settled state:
@@ -455,240 +382,12 @@ function coldOrPageout(mm: Mm, vma: Vma, start: number, end: number, pageout: bo
   });
 }
 
-/**
- * Splits `head` (already PTE-mapped under `pmdSlot`) into base pages for
- * MADV_COLD / MADV_PAGEOUT. A whole THP being reclaimed to a block swap
- * device (zram) is swapped out as one folio: its zero-filled pages become
- * swap entries like the others, so they are not remapped. Otherwise the
- * kernel splits it (split_folio, or shrink_folio_list's fallback when
- * add_to_swap fails, as it always does on a swap file, which takes no THP
- * swap-out) and zero-filled subpages go to the shared zero page.
- */
-function splitForReclaim(mm: Mm, pmdSlot: number, addr: number, head: number, wholeReclaim: boolean): void {
-  mm.kernel.frames.splitFolio(head);
-  if (wholeReclaim && mm.kernel.swap !== null && mm.kernel.profile.swapDevice === 'zram') return;
-  mapUnusedToZeropage(mm, pmdSlot, addr, head);
-}
-
-function reclaimPte(mm: Mm, slot: number, vma: Vma, addr: number): void {
-  const tables = mm.kernel.tables;
-  const frames = mm.kernel.frames;
-  const pte = tables.entries[slot]!;
-  const pfn = ptePfn(pte);
-  if (frames.has(pfn, PG_ANON)) {
-    if (!frames.has(pfn, PG_SWAPBACKED)) {
-      if (!pteDirty(pte) && !frames.has(pfn, PG_DIRTY)) {
-        // A lazily freed page nobody wrote again: discard it.
-        tables.entries[slot] = 0;
-        accountPteUnmap(mm, pfn);
-        return;
-      }
-      // Written again since MADV_FREE: reclaim keeps it mapped and makes it
-      // swap-backed again (try_to_unmap_one backs off from a dirty lazyfree
-      // folio); only a later pass can swap it out.
-      frames.set(pfn, PG_SWAPBACKED);
-      return;
-    }
-    const swap = mm.kernel.swap;
-    if (swap === null || frames.refcount[pfn] !== 1) return;
-    const swapSlot = swap.alloc();
-    if (swapSlot === 0) return;
-    swap.contents.copyFrom(frames.contents, pfn, swapSlot);
-    let entry = makeSwapEntry(0, swapSlot);
-    if (pteSoftDirty(pte)) entry = pteSwpMksoftDirty(entry);
-    if (pteUffdWp(pte)) entry = pteSwpMkuffdWp(entry);
-    tables.entries[slot] = entry;
-    accountPteUnmap(mm, pfn);
-    return;
-  }
-  // A page-cache page: unmap it. With a swap device, shmem writes it out
-  // (shmem_writeout): the cache then holds its swap slot and the page is
-  // freed, so a later fault swaps it in and fault-around does not map it.
-  // Without one the cache keeps the page.
-  if (pteDirty(pte)) frames.set(pfn, PG_DIRTY);
-  tables.entries[slot] = 0;
-  // try_to_unmap_one keeps a uffd-wp protection as a marker where the page was.
-  installUffdWpMarkerIfNeeded(mm, vma, slot, pteUffdWp(pte), 0);
-  accountPteUnmap(mm, pfn);
-  const swap = mm.kernel.swap;
-  const file = vma.file;
-  if (swap === null || file === null || file.hugetlb || frames.refcount[pfn] !== 1) return;
-  const index = vma.pageIndex(addr);
-  if (file.cache.get(index) !== pfn) return;
-  const swapSlot = swap.alloc();
-  if (swapSlot === 0) return;
-  swap.contents.copyFrom(frames.contents, pfn, swapSlot);
-  file.cache.set(index, -swapSlot);
-  frames.put(pfn);
-}
-
-/* ------------------------------------------------------------- collapse */
-
-/**
- * thp_vma_allowable_order(vma, TVA_FORCED_COLLAPSE, PMD_ORDER): the sysfs
- * THP modes do not matter to MADV_COLLAPSE; VM_NOHUGEPAGE, special and
- * hugetlb VMAs do, and the VMA must hold an aligned 2 MiB block at its end
- * (a file VMA also with its file offset aligned). An anonymous VMA needs
- * its anon_vma (a fault happened); shmem allows the PMD order when forced.
- */
-function collapseAllowed(vma: Vma): boolean {
-  if ((vma.flags & (VM_NOHUGEPAGE | VM_SPECIAL | VM_HUGETLB)) !== 0) return false;
-  const haddr = Math.floor((vma.end - PMD_SIZE) / PMD_SIZE) * PMD_SIZE;
-  if (haddr < vma.start || haddr + PMD_SIZE > vma.end) return false;
-  if (!vma.isAnonymous) return (vma.start / PAGE_SIZE - vma.pgoff) % HPAGE_PMD_NR === 0;
-  return vma.anonVma !== null;
-}
-
-/**
- * MADV_COLLAPSE (madvise_collapse) on one VMA's part [start, end): each
- * aligned 2 MiB block becomes a PMD-mapped THP. A range holding no whole
- * block is 0 when its rounded bounds meet and -EINVAL when they cross (the
- * kernel counts the blocks unsigned). File (shmem) THPs are not modelled:
- * a file block with nothing in the page cache fails as the kernel's does
- * (-EINVAL), one with pages gives NOT_MODELLED.
- */
-function madviseCollapse(mm: Mm, vma: Vma, start: number, end: number): number {
-  if (!collapseAllowed(vma)) return -Errno.EINVAL;
-  const hstart = Math.ceil(start / PMD_SIZE) * PMD_SIZE;
-  const hend = Math.floor(end / PMD_SIZE) * PMD_SIZE;
-  if (hstart > hend) return -Errno.EINVAL;
-  if (hstart === hend) return 0;
-  if (!vma.isAnonymous) {
-    const file = vma.file;
-    if (file === null) return NOT_MODELLED;
-    const first = vma.pageIndex(hstart);
-    for (let index = first; index < first + HPAGE_PMD_NR && index < file.pages; index++) {
-      if (file.cache.get(index) !== 0) return NOT_MODELLED;
-    }
-    return -Errno.EINVAL;
-  }
-  let lastFail: Scan = Scan.Fail;
-  let collapsed = 0;
-  for (let addr = hstart; addr < hend; addr += PMD_SIZE) {
-    const result = collapseScanPmd(mm, vma, addr);
-    if (result === Scan.Succeed || result === Scan.PmdMapped) {
-      collapsed++;
-      continue;
-    }
-    lastFail = result;
-    // madvise_collapse goes on to the next block only after these results.
-    if (!SCAN_CONTINUES.has(result)) break;
-  }
-  return collapsed === (hend - hstart) / PMD_SIZE ? 0 : collapseErrno(lastFail);
-}
-
-/** The scan results of mm/khugepaged.c that decide MADV_COLLAPSE's outcome. */
-const enum Scan {
-  Succeed,
-  Fail,
-  PmdNull,
-  PmdNone,
-  PmdMapped,
-  ExceedNonePte,
-  PteUffdWp,
-  PageNull,
-  PageAnon,
-  PageCount,
-  AllocHugePageFail,
-}
-
-/** Results after which madvise_collapse tries the next block (the others end it). */
-const SCAN_CONTINUES: ReadonlySet<Scan> = new Set([Scan.PmdNull, Scan.PteUffdWp, Scan.PageNull, Scan.PageCount]);
-
-/** madvise_collapse_errno. */
-function collapseErrno(result: Scan): number {
-  switch (result) {
-    case Scan.AllocHugePageFail:
-      return -Errno.ENOMEM;
-    case Scan.ExceedNonePte:
-      return -Errno.EBUSY;
-    case Scan.PageCount:
-      return -Errno.EAGAIN;
-    default:
-      return -Errno.EINVAL;
-  }
-}
-
-/**
- * hpage_collapse_scan_pmd for MADV_COLLAPSE, then the collapse. The PTEs are
- * checked in address order and the first that refuses decides: a uffd-wp
- * swap entry or marker, then a none or zero-page PTE in a VMA armed with
- * userfaultfd (it must not gain pages it did not have: EBUSY), then a
- * uffd-wp PTE, then a page that is not a normal anonymous one.
- */
-function collapseScanPmd(mm: Mm, vma: Vma, haddr: number): Scan {
-  const tables = mm.kernel.tables;
-  const frames = mm.kernel.frames;
-  const pmdSlot = mm.pmdSlot(haddr, false);
-  if (pmdSlot < 0) return Scan.PmdNull;
-  const pmd = tables.entries[pmdSlot]!;
-  if (pmd === 0) return Scan.PmdNone;
-  if (pmdLeaf(pmd) || isSwapPte(pmd)) return Scan.PmdMapped;
-  if (!isTableEntry(pmd)) return Scan.PmdNull;
-  const armed = (vma.flags & VM_UFFD_FLAGS) !== 0;
-  const base = tableIdOf(pmd) * PTRS_PER_TABLE;
-  // (6.18 collapses read-only and all-empty / zero-page tables too: no writability rule.)
-  for (let i = 0; i < HPAGE_PMD_NR; i++) {
-    const pte = tables.entries[base + i]!;
-    if (pte !== 0 && isSwapPte(pte)) {
-      if (pteSwpUffdWpAny(pte)) return Scan.PteUffdWp;
-      continue;
-    }
-    if (pte === 0 || ptePfn(pte) === frames.zeroPfn) {
-      if (armed) return Scan.ExceedNonePte;
-      continue;
-    }
-    if (pteUffdWp(pte)) return Scan.PteUffdWp;
-    if (pteSpecial(pte)) return Scan.PageNull;
-    if (!frames.has(frames.folioOf(ptePfn(pte)), PG_ANON)) return Scan.PageAnon;
-  }
-  // __collapse_huge_page_swapin: fault in what is swapped out. A guard
-  // marker faults with SIGSEGV (SCAN_FAIL); a migration entry leaves the
-  // page busy (the isolation that follows finds it locked: try again).
-  for (let i = 0; i < HPAGE_PMD_NR; i++) {
-    const pte = tables.entries[base + i]!;
-    if (pte === 0 || !isSwapPte(pte)) continue;
-    if (isPteMarker(pte) || isGuardPteMarker(pte)) return Scan.Fail;
-    if (!isRealSwapEntry(pte)) return Scan.PageCount;
-    const fault = handleMmFault(mm, vma, haddr + i * PAGE_SIZE, 0);
-    if (fault & (VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV | VM_FAULT_OOM)) return Scan.Fail;
-  }
-  const head = frames.alloc(9, PG_ANON | PG_SWAPBACKED | PG_LRU);
-  if (head === NO_FRAME) return Scan.AllocHugePageFail;
-  for (let i = 0; i < HPAGE_PMD_NR; i++) {
-    const pte = tables.entries[base + i]!;
-    frames.set(head + i, PG_ANON_EXCLUSIVE);
-    if (ptePresent(pte) && !pteSpecial(pte)) {
-      frames.contents.copyFrom(frames.contents, ptePfn(pte), head + i);
-      accountPteUnmap(mm, ptePfn(pte));
-    }
-    tables.entries[base + i] = 0;
-  }
-  tables.release(tableIdOf(pmd));
-  frames.refcount[head] = 1;
-  frames.entireMapcount.set(head, 1);
-  tables.entries[pmdSlot] = mkHugeLeaf(head, PTE_ACCESSED | PTE_DIRTY | ((vma.flags & VM_WRITE) !== 0 ? PTE_WRITE : 0));
-  return Scan.Succeed;
-}
-
-/* ------------------------------------------------------------- helpers */
-
-/** Calls `fn` for each PMD slot in [start, end) that exists and is not none. */
-function forEachPmd(mm: Mm, _vma: Vma, start: number, end: number, fn: (pmdSlot: number, addr: number, next: number) => void): void {
-  let next: number;
-  for (let addr = start; addr < end; addr = next) {
-    next = addrEnd(addr, end, PMD_SHIFT);
-    const slot = mm.pmdSlot(addr, false);
-    if (slot < 0 || mm.kernel.tables.entries[slot] === 0) continue;
-    fn(slot, addr, next);
-  }
-}
-
-/** Calls `fn` with the slot of each PTE in [addr, next) under the PMD at pmdSlot (a table). */
-function forEachPte(mm: Mm, pmdSlot: number, addr: number, next: number, fn: (slot: number, addr: number) => void): void {
-  const pmd = mm.kernel.tables.entries[pmdSlot]!;
-  if (!isTableEntry(pmd)) return;
-  const base = tableIdOf(pmd) * PTRS_PER_TABLE + tableIndex(addr, 12);
-  const count = (next - addr) / PAGE_SIZE;
-  for (let i = 0; i < count; i++) fn(base + i, addr + i * PAGE_SIZE);
+/** madvise(2). */
+export function sysMadvise(mm: Mm, addr: number, length: number, advice: number): number {
+  if (!mm.isLive) return -Errno.EINVAL;
+  if (!validUserRange(addr, length) || !Number.isSafeInteger(advice)) return -Errno.EINVAL;
+  let result = doMadvise(mm, addr, length, advice);
+  // MADV_POPULATE_* ran out of memory: the OOM killer runs; if it freed another process, go on.
+  while (mm.faultOom && mm.outOfMemory()) result = doMadvise(mm, addr, length, advice);
+  return result;
 }

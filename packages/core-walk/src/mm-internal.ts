@@ -32,10 +32,14 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { walkPageRangeUnsafe, walkPageRangeVmaUnsafe } from './pagewalk.js';
-import { accountPteMap, accountPteUnmap, handleMmFault, splitHugePmd, shmemGetPage, thpAllowed, wantsWriteNotify } from './fault.js';
+import { accountPteMap, accountPteUnmap } from './rmap.js';
+import { handleMmFault, wantsWriteNotify } from './memory.js';
+import { splitHugePmd, thpAllowed } from './huge-memory.js';
+import { shmemGetPage } from './shmem.js';
 import { zapVmaRange, freePgtables, ZAP_DROP_MARKER, ZAP_FILE_PAGES_ONLY } from './zap.js';
-import { madviseWalkVmas, populateRange } from './madvise.js';
-import { forEachEntry } from './mprotect.js';
+import { madviseWalkVmas } from './madvise.js';
+import { populateRange } from './gup.js';
+import { forEachEntry } from './pgtable-nav.js';
 
 export type { MmWalkOpsUnsafe } from './walk-ops.js';
 

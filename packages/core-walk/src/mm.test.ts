@@ -17,11 +17,9 @@ import {
   MAP_PRIVATE,
   MAP_SHARED,
   MadviseBehaviorToken,
-  PAGE_SIZE,
   PMD_SIZE,
   PROT_NONE,
   PROT_READ,
-  PROT_WRITE,
   SIGSEGV,
   createKernel,
   isRealSwapEntry,
@@ -30,11 +28,7 @@ import {
   type Feature,
   type MadviseBehavior,
 } from './index.js';
-import { TEST_ARENA_BASE as BASE, assertInvariants, createTestMm, mapAnon, writePages } from './testing.js';
-
-const P = PAGE_SIZE;
-const RW = PROT_READ | PROT_WRITE;
-const ANON = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
+import { TEST_ARENA_BASE as BASE, assertInvariants, createTestMm, mapAnon, writePages, P, RW, ANON } from './testing.js';
 
 describe('mmap / munmap / mprotect errnos', () => {
   it('mmap validates its arguments like the kernel', () => {

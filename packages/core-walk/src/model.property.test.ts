@@ -37,7 +37,7 @@ import {
 } from './uapi.js';
 import { Errno, SIGSEGV } from './errno.js';
 import { TEST_ARENA_BASE, peekPage } from './testing.js';
-import { faultTestHooks } from './fault.js';
+import { faultTestHooks } from './memory.js';
 import { Vma } from './vma.js';
 
 const ARENA = 1536; // pages: three 2 MiB regions, so THP paths are exercised

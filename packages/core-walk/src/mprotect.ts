@@ -1,24 +1,24 @@
 /**
- * Protection changes over page tables (mm/mprotect.c change_protection)
- * and the clear_refs walks (fs/proc/task_mmu.c).
+ * mprotect(2) (mm/mprotect.c): the per-VMA fixup with its splits and
+ * commit charge, and change_protection over the page tables.
  */
-import { PMD_SHIFT, PMD_SIZE, PAGE_SIZE, PTRS_PER_TABLE, addrEnd, tableIndex } from './geometry.js';
+import { Errno } from './errno.js';
+import { isPageAligned, isPmdAligned, PAGE_SIZE, pageAlignUp } from './geometry.js';
 import type { Mm } from './mm.js';
-import { PTE_ACCESSED, PTE_SOFT_DIRTY, PTE_WRITE, isTableEntry, pmdLeaf, ptePresent, tableIdOf } from './pgtable.js';
+import { calcVmProtBits, validUserRange } from './mmap.js';
+import { forEachEntry } from './pgtable-nav.js';
+import { PTE_WRITE, ptePresent } from './pgtable.js';
 import {
-  isMigrationEntry,
-  isSwapPte,
   isWritableDevicePrivateEntry,
   isWritableMigrationEntry,
   makeDevicePrivateEntry,
   makeMigrationEntry,
-  pteSwpClearSoftDirty,
   pteSwpMkuffdWp,
   pteSwpUffdWp,
   swpOffset,
 } from './swapops.js';
-import { CLEAR_REFS_ANON, CLEAR_REFS_MAPPED } from './uapi.js';
-import { VM_PFNMAP, VM_SOFTDIRTY, VM_WRITE, type Vma } from './vma.js';
+import { PROT_VALID } from './uapi.js';
+import { VM_ACCOUNT, VM_EXEC, VM_HUGETLB, VM_MAYWRITE, VM_NORESERVE, VM_READ, VM_SHARED, VM_WRITE, type Vma } from './vma.js';
 
 /**
  * change_protection after mprotect: removing write permission
@@ -42,61 +42,66 @@ export function changeProtection(mm: Mm, vma: Vma, start: number, end: number, o
   });
 }
 
-/** Splits the huge PMD containing `boundary` when the boundary falls inside it. */
-export function splitPartialHugePmd(mm: Mm, vma: Vma, boundary: number): void {
-  if (boundary % PMD_SIZE === 0 || vma.isHugetlb) return;
-  const slot = mm.pmdSlot(boundary, false);
-  if (slot < 0) return;
-  const pmd = mm.kernel.tables.entries[slot]!;
-  if (pmdLeaf(pmd) || (isSwapPte(pmd) && isMigrationEntry(pmd))) mm.splitHugePmd(vma, slot, boundary);
-}
-
-/** clear_refs 4: write-protect and clear soft-dirty everywhere (only with CONFIG_MEM_SOFT_DIRTY). */
-export function clearSoftDirty(mm: Mm): void {
-  for (const vma of mm.vmas.all()) {
-    // clear_refs_write: VM_SOFTDIRTY goes first, from every VMA.
-    vma.flags &= ~VM_SOFTDIRTY;
-    if ((vma.flags & VM_PFNMAP) !== 0) continue;
-    forEachEntry(mm, vma.start, vma.end, (slot, entry) => {
-      const tables = mm.kernel.tables;
-      if (ptePresent(entry)) tables.entries[slot] = (entry & ~(PTE_WRITE | PTE_SOFT_DIRTY)) >>> 0;
-      else if (isSwapPte(entry)) tables.entries[slot] = pteSwpClearSoftDirty(entry);
-    });
-  }
-}
-
-/** clear_refs 1-3: clear the young bits (of anon, file or all VMAs). */
-export function clearYoung(mm: Mm, which: number): void {
-  for (const vma of mm.vmas.all()) {
-    if ((vma.flags & VM_PFNMAP) !== 0) continue;
-    if (which === CLEAR_REFS_ANON && !vma.isAnonymous) continue;
-    if (which === CLEAR_REFS_MAPPED && vma.isAnonymous) continue;
-    forEachEntry(mm, vma.start, vma.end, (slot, entry) => {
-      if (ptePresent(entry)) mm.kernel.tables.entries[slot] = (entry & ~PTE_ACCESSED) >>> 0;
-    });
-  }
-}
-
-/** Visits every non-none leaf entry (PTE or huge PMD) in [start, end). */
-export function forEachEntry(mm: Mm, start: number, end: number, fn: (slot: number, entry: number) => void): void {
-  const tables = mm.kernel.tables;
-  let next: number;
-  for (let addr = start; addr < end; addr = next) {
-    next = addrEnd(addr, end, PMD_SHIFT);
-    const pmdSlot = mm.pmdSlot(addr, false);
-    if (pmdSlot < 0) continue;
-    const pmd = tables.entries[pmdSlot]!;
-    if (pmd === 0) continue;
-    if (pmdLeaf(pmd) || (isSwapPte(pmd) && isMigrationEntry(pmd))) {
-      fn(pmdSlot, pmd);
-      continue;
+/** mprotect(2). */
+export function sysMprotect(mm: Mm, addr: number, length: number, prot: number): number {
+  if (!mm.isLive) return -Errno.EINVAL;
+  if (!validUserRange(addr, length) || !Number.isSafeInteger(prot)) return -Errno.EINVAL;
+  if (!isPageAligned(addr)) return -Errno.EINVAL;
+  if ((prot & ~PROT_VALID) !== 0) return -Errno.EINVAL;
+  const len = pageAlignUp(length);
+  if (len === 0) return 0;
+  const end = addr + len;
+  if (end > mm.geometry.taskSize) return -Errno.ENOMEM;
+  if (!mm.lock.tryWriteLock()) return -Errno.EDEADLK;
+  try {
+    const first = mm.vmas.find(addr);
+    if (first === null || first.start >= end) return -Errno.ENOMEM;
+    if (first.start > addr) return -Errno.ENOMEM;
+    const newBits = calcVmProtBits(prot);
+    let cursor = addr;
+    let error = 0;
+    for (const vma of mm.vmas.range(addr, end)) {
+      if (vma.start > cursor) {
+        error = -Errno.ENOMEM;
+        break;
+      }
+      if ((newBits & VM_WRITE) !== 0 && (vma.flags & VM_MAYWRITE) === 0) {
+        error = -Errno.EACCES;
+        break;
+      }
+      const from = Math.max(vma.start, addr);
+      const to = Math.min(vma.end, end);
+      // mprotect_fixup: flags that do not change need no split (so a
+      // hugetlb VMA takes any range then) and no page-table change.
+      if ((vma.flags & (VM_READ | VM_WRITE | VM_EXEC)) === newBits) {
+        cursor = to;
+        continue;
+      }
+      if (vma.isHugetlb && ((addr > vma.start && !isPmdAligned(addr)) || (end < vma.end && !isPmdAligned(end)))) {
+        error = -Errno.EINVAL;
+        break;
+      }
+      // mprotect_fixup: private memory becoming writable is charged now.
+      if ((newBits & VM_WRITE) !== 0 && (vma.flags & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB | VM_SHARED | VM_NORESERVE)) === 0) {
+        if (!mm.kernel.vmEnoughMemory((to - from) / PAGE_SIZE)) {
+          error = -Errno.ENOMEM;
+          break;
+        }
+        const inside = mm.vmas.splitRange(from, to);
+        for (const piece of inside) piece.flags |= VM_ACCOUNT;
+      }
+      const inside = mm.vmas.splitRange(from, to);
+      for (const piece of inside) {
+        const oldFlags = piece.flags;
+        piece.flags = (piece.flags & ~(VM_READ | VM_WRITE | VM_EXEC)) | newBits;
+        changeProtection(mm, piece, piece.start, piece.end, oldFlags);
+      }
+      cursor = to;
     }
-    if (!isTableEntry(pmd)) continue;
-    const base = tableIdOf(pmd) * PTRS_PER_TABLE + tableIndex(addr, 12);
-    const count = (next - addr) / PAGE_SIZE;
-    for (let i = 0; i < count; i++) {
-      const entry = tables.entries[base + i]!;
-      if (entry !== 0) fn(base + i, entry);
-    }
+    if (error === 0 && cursor < end) error = -Errno.ENOMEM;
+    mm.vmas.mergeAround(addr, end);
+    return error;
+  } finally {
+    mm.lock.writeUnlock();
   }
 }

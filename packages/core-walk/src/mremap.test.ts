@@ -9,14 +9,10 @@ import {
   MREMAP_DONTUNMAP,
   MREMAP_FIXED,
   MREMAP_MAYMOVE,
-  PROT_READ,
-  PROT_WRITE,
   checkInvariants,
   createKernel,
 } from './index.js';
-
-const P = 4096;
-const RW = PROT_READ | PROT_WRITE;
+import { P, RW } from './testing.js';
 
 describe('mremap', () => {
   it('moves pages with their contents and folios, and the invariants hold', () => {

@@ -10,16 +10,13 @@ import {
   MAP_ANONYMOUS,
   MAP_PRIVATE,
   MAP_SHARED,
-  PAGE_SIZE,
   PROT_READ,
-  PROT_WRITE,
   checkInvariants,
   createKernel,
   type KernelProfile,
 } from './index.js';
+import { P, RW } from './testing.js';
 
-const P = PAGE_SIZE;
-const RW = PROT_READ | PROT_WRITE;
 const OFFSETS = [0, 1, 100, 2048, 4095];
 const PROFILES: Partial<KernelProfile>[] = [
   { swap: true },

@@ -7,7 +7,6 @@ import {
   MAP_HUGETLB,
   MAP_PRIVATE,
   MADV_HUGEPAGE,
-  PAGE_SIZE,
   PMD_SIZE,
   PROT_READ,
   PROT_WRITE,
@@ -29,10 +28,8 @@ import {
 import { claimMmInternal } from './mm-internal.js';
 
 const { walkPageRangeUnsafe } = claimMmInternal();
-import { TEST_ARENA_BASE as BASE, assertInvariants, createTestMm, mapAnon, writePages } from './testing.js';
+import { TEST_ARENA_BASE as BASE, assertInvariants, createTestMm, mapAnon, writePages, P } from './testing.js';
 import { makeGuardPte } from './swapops.js';
-
-const P = PAGE_SIZE;
 
 /** Records every callback as a compact string. */
 function recorder(extra: Partial<MmWalkOps<string[]>> = {}): MmWalkOps<string[]> {

@@ -1,9 +1,29 @@
 /**
- * The generic page-table walker (mm/pagewalk.c): one function per level,
- * all of the same shape, driven by an ops table of optional callbacks.
+ * The generic page-table walker (mm/pagewalk.c). One function per level,
+ * all of the kernel's shape, `walkXxxRange(parent, addr, end, walk)` for
+ * PGD, P4D, PUD, PMD and PTE. Each upper level loops over its entries of
+ * [addr, end) with `next = xxxAddrEnd(addr, end)`, and for each entry:
+ *
+ * - none: the one hole path — allocate a table (an installing walk),
+ *   report pteHole, or, without pteHole, skip the whole run of none
+ *   entries at once (noneRunEnd);
+ * - the level's callback (pgdEntry … pmdEntry), whose walk.action may ask
+ *   to look at the entry again or not to descend;
+ * - descend: split a huge entry the walk must go below, then walk the
+ *   next level.
+ *
+ * The PTE level has no hole: pteEntry sees every entry, none ones
+ * included. The one extension beyond the kernel is `pteBatch`: an op that
+ * receives a run of PTEs (the entries array, first slot, count) in one
+ * call instead of one pteEntry call per PTE; a walk has one or the other.
+ *
+ * Everything written for the JIT rather than for the kernel's shape (the
+ * PTE loops kept apart so their callback call sites stay monomorphic, the
+ * unary-plus address, the walk-object shape warm-up) is in the section
+ * "PTE loops, shaped for the JIT" below.
  */
 import { Errno } from './errno.js';
-import { P4D_SHIFT, PMD_SHIFT, PMD_SIZE, PTRS_PER_TABLE, PUD_SHIFT, PUD_SIZE, PAGE_SIZE, addrEnd, tableIndex } from './geometry.js';
+import { P4D_SHIFT, PMD_SHIFT, PMD_SIZE, PUD_SHIFT, PUD_SIZE, PAGE_SIZE, PTRS_PER_TABLE, addrEnd, p4dAddrEnd, pmdAddrEnd, pudAddrEnd } from './geometry.js';
 import { isTableEntry, pmdLeaf, tableIdOf, type Pgd, type P4d, type Pmd, type Pud, type Pte } from './pgtable.js';
 import { isSwapPte } from './swapops.js';
 import { MmLockError } from './locks.js';
@@ -12,6 +32,7 @@ import type { Mm } from './mm.js';
 import type { Vma } from './vma.js';
 import type { ShmemFile } from './shmem.js';
 import type { TablePool } from './page-table.js';
+import { allocTableAt, pgdOffset, pteOffset, tableSlot } from './pgtable-nav.js';
 import { internalWalks, publicViews } from './walk-registry.js';
 import { tracedWalk } from './trace.js';
 
@@ -29,45 +50,333 @@ function hasPteLevel(ops: Ops): boolean {
   return ops.pteEntry !== undefined || ops.pteBatch !== undefined;
 }
 
-/* ------------------------------------------------------------------ PTE */
+/**
+ * The hole path's skip: the last slot of the run of none entries that
+ * starts at `slot` (itself none), looking no further than `lastSlot`.
+ * Counted in slots (integers); the caller computes the run's end address
+ * once, with its level's xxxAddrEnd.
+ */
+function noneRunEnd(entries: Uint32Array, slot: number, lastSlot: number): number {
+  while (slot < lastSlot && entries[slot + 1] === 0) slot++;
+  return slot;
+}
 
-function walkPteRangeInner(tableId: number, addr: number, end: number, walk: Walk): number {
-  const ops = walk.ops;
-  const pool = walk.mm.kernel.tables;
-  const slot = tableId * PTRS_PER_TABLE + (Math.floor(addr / PAGE_SIZE) % PTRS_PER_TABLE);
-  const count = (end - addr) / PAGE_SIZE;
-  if (ops.installPte !== undefined) return walkPteInstall(pool, slot, count, addr, walk);
+/**
+ * The entry at `slot` for an upper-level callback: the walk's view of it
+ * (the pool in an mm-internal walk, a one-entry copy in a public one).
+ */
+function exposeEntry(walk: Walk, pool: TablePool, slot: number): number {
+  const value = pool.entries[slot]!;
   const view = publicViews.get(walk);
-  if (view !== undefined) {
-    // A public walk: its callbacks get a read-only copy of the table.
-    const first = slot % PTRS_PER_TABLE;
-    const table = view.table;
-    table.set(pool.entries.subarray(slot, slot + count), first);
-    walk.entries = table;
-    if (ops.pteBatch !== undefined) {
-      walk.slot = first;
-      return ops.pteBatch(table, first, count, addr, walk) || 0;
-    }
-    const pteEntry = ops.pteEntry;
-    if (pteEntry === undefined) return 0;
-    return walkPteCopy(table, first, count, addr, walk, pteEntry);
-  }
-  if (ops.pteBatch !== undefined) {
+  if (view === undefined) {
     walk.entries = pool.entries;
     walk.slot = slot;
-    return ops.pteBatch(pool.entries, slot, count, addr, walk) || 0;
+  } else {
+    view.upper[0] = value;
+    walk.entries = view.upper;
+    walk.slot = 0;
+  }
+  return value;
+}
+
+/* ------------------------------------------------------------------ PGD */
+
+function walkPgdRange(addr: number, end: number, walk: Walk): number {
+  const ops = walk.ops;
+  const mm = walk.mm;
+  const pool = mm.kernel.tables;
+  const pgdShift = mm.geometry.pgdShift;
+  // With 4-level paging the P4D is folded into the PGD: pgd_none() is
+  // always false, so pgdEntry sees every entry and a missing one is
+  // found (and reported with depth 0) at the P4D step.
+  const folded = mm.geometry.levels !== 5;
+  const hasHandler = ops.p4dEntry !== undefined || ops.pudEntry !== undefined || ops.pmdEntry !== undefined || hasPteLevel(ops);
+  const hasInstall = ops.installPte !== undefined;
+  let slot = pgdOffset(mm, addr);
+  const lastSlot = pgdOffset(mm, end - 1);
+  let next: number;
+  for (; addr !== end; addr = next, slot++) {
+    next = addrEnd(addr, end, pgdShift);
+    if (!folded && pool.entries[slot] === 0) {
+      let err = 0;
+      if (hasInstall) err = allocTableAt(mm, slot);
+      else if (ops.pteHole !== undefined) err = ops.pteHole(addr, next, WalkDepth.Pgd, walk) || 0;
+      else {
+        const run = noneRunEnd(pool.entries, slot, lastSlot);
+        next = addrEnd(addr + (run - slot) * 2 ** pgdShift, end, pgdShift);
+        slot = run;
+      }
+      if (err) return err;
+      if (!hasInstall) continue;
+    }
+    if (ops.pgdEntry !== undefined) {
+      const err = ops.pgdEntry(exposeEntry(walk, pool, slot) as Pgd, addr, next, walk) || 0;
+      if (err) return err;
+    }
+    if (hasHandler || hasInstall) {
+      const err = walkP4dRange(slot, addr, next, walk);
+      if (err) return err;
+    }
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------------ P4D */
+
+/**
+ * The P4D entries of [addr, end) below the PGD entry at `pgdSlot`. Folded
+ * (4-level paging), the PGD entry is the one P4D entry: p4d_addr_end is
+ * `end` and a missing entry is reported at depth 0.
+ */
+function walkP4dRange(pgdSlot: number, addr: number, end: number, walk: Walk): number {
+  const ops = walk.ops;
+  const mm = walk.mm;
+  const pool = mm.kernel.tables;
+  const folded = mm.geometry.levels !== 5;
+  const depth = folded ? WalkDepth.Pgd : WalkDepth.P4d;
+  const hasHandler = ops.pudEntry !== undefined || ops.pmdEntry !== undefined || hasPteLevel(ops);
+  const hasInstall = ops.installPte !== undefined;
+  const table = folded ? -1 : tableIdOf(pool.entries[pgdSlot]!);
+  let slot = folded ? pgdSlot : tableSlot(table, addr, P4D_SHIFT);
+  const lastSlot = folded ? pgdSlot : tableSlot(table, end - 1, P4D_SHIFT);
+  let next: number;
+  for (; addr !== end; addr = next, slot++) {
+    next = folded ? end : p4dAddrEnd(addr, end);
+    if (pool.entries[slot] === 0) {
+      let err = 0;
+      if (hasInstall) err = allocTableAt(mm, slot);
+      else if (ops.pteHole !== undefined) err = ops.pteHole(addr, next, depth, walk) || 0;
+      else {
+        const run = noneRunEnd(pool.entries, slot, lastSlot);
+        next = folded ? end : p4dAddrEnd(addr + (run - slot) * 2 ** P4D_SHIFT, end);
+        slot = run;
+      }
+      if (err) return err;
+      if (!hasInstall) continue;
+    }
+    if (ops.p4dEntry !== undefined) {
+      const err = ops.p4dEntry(exposeEntry(walk, pool, slot) as P4d, addr, next, walk) || 0;
+      if (err) return err;
+    }
+    if (!(hasHandler || hasInstall)) continue;
+    if (!isTableEntry(pool.entries[slot]!)) continue;
+    const err = walkPudRange(slot, addr, next, walk);
+    if (err) return err;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------------ PUD */
+
+function walkPudRange(p4dSlot: number, addr: number, end: number, walk: Walk): number {
+  const ops = walk.ops;
+  const mm = walk.mm;
+  const pool = mm.kernel.tables;
+  const hasHandler = ops.pmdEntry !== undefined || hasPteLevel(ops);
+  const hasInstall = ops.installPte !== undefined;
+  const table = tableIdOf(pool.entries[p4dSlot]!);
+  let slot = tableSlot(table, addr, PUD_SHIFT);
+  const lastSlot = tableSlot(table, end - 1, PUD_SHIFT);
+  let next: number;
+  for (; addr !== end; addr = next, slot++) {
+    next = pudAddrEnd(addr, end);
+    for (;;) {
+      let err = 0;
+      if (pool.entries[slot] === 0) {
+        if (hasInstall) err = allocTableAt(mm, slot);
+        else if (ops.pteHole !== undefined) err = ops.pteHole(addr, next, WalkDepth.Pud, walk) || 0;
+        else {
+          const run = noneRunEnd(pool.entries, slot, lastSlot);
+          next = pudAddrEnd(addr + (run - slot) * PUD_SIZE, end);
+          slot = run;
+        }
+        if (err) return err;
+        if (!hasInstall) break;
+      }
+      walk.action = WalkAction.Subtree;
+      if (ops.pudEntry !== undefined) {
+        err = ops.pudEntry(exposeEntry(walk, pool, slot) as Pud, addr, next, walk) || 0;
+        if (err) return err;
+      }
+      if (actionOf(walk) === WalkAction.Again) continue;
+      if (actionOf(walk) === WalkAction.Continue) break;
+      const pud = pool.entries[slot]!;
+      if (!hasHandler) {
+        if (!hasInstall) break;
+        // Only installing: leave a present huge page alone rather than split it.
+        if (pmdLeaf(pud)) break;
+      }
+      // PUD leaves exist only in hugetlb VMAs, which never reach this level:
+      // split_huge_pud is a no-op here.
+      if (walk.vma === null && (pmdLeaf(pud) || !isTableEntry(pud))) break;
+      if (pool.entries[slot] === 0) continue;
+      if (!isTableEntry(pool.entries[slot]!)) break;
+      err = walkPmdRange(slot, addr, next, walk);
+      if (err) return err;
+      break;
+    }
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------------ PMD */
+
+function walkPmdRange(pudSlot: number, addr: number, end: number, walk: Walk): number {
+  const ops = walk.ops;
+  const mm = walk.mm;
+  const pool = mm.kernel.tables;
+  const hasHandler = hasPteLevel(ops);
+  const hasInstall = ops.installPte !== undefined;
+  const table = tableIdOf(pool.entries[pudSlot]!);
+  let slot = tableSlot(table, addr, PMD_SHIFT);
+  const lastSlot = tableSlot(table, end - 1, PMD_SHIFT);
+  let next: number;
+  for (; addr !== end; addr = next, slot++) {
+    next = pmdAddrEnd(addr, end);
+    for (;;) {
+      let err = 0;
+      if (pool.entries[slot] === 0) {
+        if (hasInstall) err = allocTableAt(mm, slot);
+        else if (ops.pteHole !== undefined) err = ops.pteHole(addr, next, WalkDepth.Pmd, walk) || 0;
+        else {
+          const run = noneRunEnd(pool.entries, slot, lastSlot);
+          next = pmdAddrEnd(addr + (run - slot) * PMD_SIZE, end);
+          slot = run;
+        }
+        if (err) return err;
+        if (!hasInstall) break;
+      }
+      walk.action = WalkAction.Subtree;
+      if (ops.pmdEntry !== undefined) {
+        err = ops.pmdEntry(exposeEntry(walk, pool, slot) as Pmd, addr, next, walk) || 0;
+        if (err) return err;
+      }
+      if (actionOf(walk) === WalkAction.Again) continue;
+      if (actionOf(walk) === WalkAction.Continue) break;
+      const pmd = pool.entries[slot]!;
+      if (!hasHandler) {
+        if (!hasInstall) break;
+        // Only installing: leave a present huge page alone rather than split it.
+        if (pmdLeaf(pmd)) break;
+      }
+      if (walk.vma !== null) {
+        if (pmdLeaf(pmd) || isSwapPte(pmd)) mm.splitHugePmd(walk.vma, slot, addr);
+      } else if (pmdLeaf(pmd) || !isTableEntry(pmd)) {
+        break;
+      }
+      err = walkPteRange(slot, addr, next, walk);
+      if (err) return err;
+      if (actionOf(walk) === WalkAction.Again) continue;
+      break;
+    }
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------------ PTE */
+
+function walkPteRange(pmdSlot: number, addr: number, end: number, walk: Walk): number {
+  const pool = walk.mm.kernel.tables;
+  const pmd = pool.entries[pmdSlot]!;
+  // pte_offset_map() fails when the PMD changed under us (no longer a table).
+  if (!isTableEntry(pmd)) {
+    walk.action = WalkAction.Again;
+    return 0;
+  }
+  const lock = walk.mm.lock;
+  if (!walk.noVma) lock.ptlHeld++;
+  try {
+    return walkPteRangeInner(pool, pteOffset(pmd, addr), (end - addr) / PAGE_SIZE, addr, walk);
+  } finally {
+    if (!walk.noVma) lock.ptlHeld--;
+  }
+}
+
+/**
+ * walk_pte_range_inner: `count` PTEs from `slot`. An installing walk fills
+ * none entries (walkPteInstall); otherwise pteBatch gets the run in one
+ * call, or pteEntry each PTE. A public walk's callbacks see a read-only
+ * copy of the table, an mm-internal walk's the pool itself.
+ */
+function walkPteRangeInner(pool: TablePool, slot: number, count: number, addr: number, walk: Walk): number {
+  const ops = walk.ops;
+  if (ops.installPte !== undefined) return walkPteInstall(pool, slot, count, addr, walk);
+  const view = publicViews.get(walk);
+  // eslint-disable-next-line no-restricted-syntax -- used only up to the callback (or copied from at once)
+  let entries = pool.entries;
+  if (view !== undefined) {
+    const first = slot % PTRS_PER_TABLE;
+    view.table.set(entries.subarray(slot, slot + count), first);
+    entries = view.table;
+    slot = first;
+  }
+  if (ops.pteBatch !== undefined) {
+    walk.entries = entries;
+    walk.slot = slot;
+    return ops.pteBatch(entries, slot, count, addr, walk) || 0;
   }
   const pteEntry = ops.pteEntry;
   if (pteEntry === undefined) return 0;
+  if (view !== undefined) {
+    walk.entries = entries;
+    return walkPteCopy(entries, slot, count, addr, walk, pteEntry);
+  }
   return walkPteEntries(pool, slot, count, addr, walk, pteEntry);
 }
 
 /**
- * One pteEntry call per PTE. Kept apart from the installing loop so that
- * this call site sees only pteEntry callbacks: when the callback is
- * inlined here, addresses above 2^31 (doubles, not small integers) are
- * passed without allocating a HeapNumber per argument.
+ * The installing walk (mm-internal ops with installPte): empty PTEs get
+ * the entry installPte returns, or, when the ops have installPteBatch, a
+ * whole run of consecutive empty PTEs is handed to it in one call;
+ * pteEntry sees the non-empty ones.
  */
+function walkPteInstall(pool: TablePool, slot: number, count: number, addr: number, walk: Walk): number {
+  const ops = walk.ops;
+  const installPte = ops.installPte!;
+  const installPteBatch = ops.installPteBatch;
+  const pteEntry = ops.pteEntry;
+  const last = slot + count;
+  while (slot < last) {
+    // eslint-disable-next-line no-restricted-syntax -- re-read for every entry; installPteBatch must not allocate (documented), installPte's result is stored through the pool
+    const entries = pool.entries;
+    walk.entries = entries;
+    walk.slot = slot;
+    const entry = entries[slot]! as Pte;
+    let err: number;
+    if (entry === 0) {
+      if (installPteBatch !== undefined) {
+        const run = noneRunEnd(entries, slot, last - 1) + 1;
+        const n = run - slot;
+        err = installPteBatch(entries, slot, n, addr, walk) || 0;
+        if (err) return err;
+        slot = run;
+        addr += n * PAGE_SIZE;
+        continue;
+      }
+      err = installPte(addr, addr + PAGE_SIZE, walk);
+      if (err < 0) return err;
+      pool.entries[slot] = err >>> 0;
+    } else if (pteEntry !== undefined) {
+      err = pteEntry(entry, addr, addr + PAGE_SIZE, walk) || 0;
+      if (err) return err;
+    }
+    slot++;
+    addr += PAGE_SIZE;
+  }
+  return 0;
+}
+
+/* ------------------------------------------- PTE loops, shaped for the JIT */
+
+// The two pteEntry loops are separate functions, and separate from the
+// installing loop, so that each call site of pteEntry sees only pteEntry
+// callbacks: V8 can then inline the callback into the loop, and an
+// address above 2^31 (a double, not a small integer) is passed without
+// allocating a HeapNumber per call. `addr = +addr` gives the loop's
+// address a number type even when the function is compiled on its own
+// (the JIT knows nothing of parameter types).
+
+/** One pteEntry call per PTE of the pool (mm-internal walks). */
 function walkPteEntries(
   pool: TablePool,
   slot: number,
@@ -76,8 +385,6 @@ function walkPteEntries(
   walk: Walk,
   pteEntry: NonNullable<Ops['pteEntry']>,
 ): number {
-  // Unary plus: a number type for the loop's address even when this
-  // function is compiled on its own (parameters are untyped to the JIT).
   addr = +addr;
   const last = slot + count;
   for (; slot < last; slot++) {
@@ -111,289 +418,6 @@ function walkPteCopy(
     const err = pteEntry(table[i]! as Pte, addr, next, walk);
     if (err) return err;
     addr = next;
-  }
-  return 0;
-}
-
-/**
- * The entry at `slot` for an upper-level callback: the walk's view of it
- * (the pool in an mm-internal walk, a one-entry copy in a public one).
- */
-function exposeEntry(walk: Walk, pool: TablePool, slot: number): number {
-  const value = pool.entries[slot]!;
-  const view = publicViews.get(walk);
-  if (view === undefined) {
-    walk.entries = pool.entries;
-    walk.slot = slot;
-  } else {
-    view.upper[0] = value;
-    walk.entries = view.upper;
-    walk.slot = 0;
-  }
-  return value;
-}
-
-/**
- * The installing walk (mm-internal ops with installPte): empty PTEs get
- * the entry installPte returns, or, when the ops have installPteBatch, a
- * whole run of consecutive empty PTEs is handed to it in one call;
- * pteEntry sees the non-empty ones.
- */
-function walkPteInstall(pool: TablePool, slot: number, count: number, addr: number, walk: Walk): number {
-  const ops = walk.ops;
-  const installPte = ops.installPte!;
-  const installPteBatch = ops.installPteBatch;
-  const pteEntry = ops.pteEntry;
-  const last = slot + count;
-  while (slot < last) {
-    // eslint-disable-next-line no-restricted-syntax -- re-read for every entry; installPteBatch must not allocate (documented), installPte's result is stored through the pool
-    const entries = pool.entries;
-    walk.entries = entries;
-    walk.slot = slot;
-    const entry = entries[slot]! as Pte;
-    let err: number;
-    if (entry === 0) {
-      if (installPteBatch !== undefined) {
-        let run = slot + 1;
-        while (run < last && entries[run] === 0) run++;
-        const n = run - slot;
-        err = installPteBatch(entries, slot, n, addr, walk) || 0;
-        if (err) return err;
-        slot = run;
-        addr += n * PAGE_SIZE;
-        continue;
-      }
-      err = installPte(addr, addr + PAGE_SIZE, walk);
-      if (err < 0) return err;
-      pool.entries[slot] = err >>> 0;
-    } else if (pteEntry !== undefined) {
-      err = pteEntry(entry, addr, addr + PAGE_SIZE, walk) || 0;
-      if (err) return err;
-    }
-    slot++;
-    addr += PAGE_SIZE;
-  }
-  return 0;
-}
-
-function walkPteRange(pmdSlot: number, addr: number, end: number, walk: Walk): number {
-  const pool = walk.mm.kernel.tables;
-  const pmd = pool.entries[pmdSlot]!;
-  // pte_offset_map() fails when the PMD changed under us (no longer a table).
-  if (!isTableEntry(pmd)) {
-    walk.action = WalkAction.Again;
-    return 0;
-  }
-  const lock = walk.mm.lock;
-  if (!walk.noVma) lock.ptlHeld++;
-  try {
-    return walkPteRangeInner(tableIdOf(pmd), addr, end, walk);
-  } finally {
-    if (!walk.noVma) lock.ptlHeld--;
-  }
-}
-
-/* ------------------------------------------------------------------ PMD */
-
-function walkPmdRange(pmdTable: number, addr: number, end: number, walk: Walk): number {
-  const ops = walk.ops;
-  const mm = walk.mm;
-  const pool = mm.kernel.tables;
-  const hasHandler = hasPteLevel(ops);
-  const hasInstall = ops.installPte !== undefined;
-  // The first entry may start mid-way; every later one starts on a PMD boundary.
-  let next = addrEnd(addr, end, PMD_SHIFT);
-  let slot = pmdTable * PTRS_PER_TABLE + tableIndex(addr, PMD_SHIFT);
-  for (; addr !== end; addr = next, next = addr + PMD_SIZE < end ? addr + PMD_SIZE : end, slot++) {
-    if (!hasInstall && pool.entries[slot] === 0) {
-      // A run of none entries: one pteHole per entry (as the kernel calls
-      // it), or, without a pteHole, nothing to do but find the run's end.
-      if (ops.pteHole === undefined) {
-        // Counted in slots (integers), the addresses computed once at the end.
-        // eslint-disable-next-line no-restricted-syntax -- a scan for none entries, no call in it
-        const entries = pool.entries;
-        const lastSlot = slot + Math.ceil((end - next) / PMD_SIZE);
-        let run = slot;
-        while (run < lastSlot && entries[run + 1] === 0) run++;
-        if (run !== slot) {
-          addr = next + (run - slot - 1) * PMD_SIZE;
-          next = addr + PMD_SIZE < end ? addr + PMD_SIZE : end;
-          slot = run;
-        }
-      } else {
-        const err = ops.pteHole!(addr, next, WalkDepth.Pmd, walk) || 0;
-        if (err) return err;
-      }
-      continue;
-    }
-    for (;;) {
-      let err = 0;
-      if (pool.entries[slot] === 0) {
-        if (hasInstall) err = mm.allocTableAt(slot);
-        else if (ops.pteHole !== undefined) err = ops.pteHole(addr, next, WalkDepth.Pmd, walk) || 0;
-        if (err) return err;
-        if (!hasInstall) break;
-      }
-      walk.action = WalkAction.Subtree;
-      if (ops.pmdEntry !== undefined) {
-        err = ops.pmdEntry(exposeEntry(walk, pool, slot) as Pmd, addr, next, walk) || 0;
-        if (err) return err;
-      }
-      if (actionOf(walk) === WalkAction.Again) continue;
-      if (actionOf(walk) === WalkAction.Continue) break;
-      const pmd = pool.entries[slot]!;
-      if (!hasHandler) {
-        if (!hasInstall) break;
-        // Only installing: leave a present huge page alone rather than split it.
-        if (pmdLeaf(pmd)) break;
-      }
-      if (walk.vma !== null) {
-        if (pmdLeaf(pmd) || isSwapPte(pmd)) mm.splitHugePmd(walk.vma, slot, addr);
-      } else if (pmdLeaf(pmd) || !isTableEntry(pmd)) {
-        break;
-      }
-      err = walkPteRange(slot, addr, next, walk);
-      if (err) return err;
-      if (actionOf(walk) === WalkAction.Again) continue;
-      break;
-    }
-  }
-  return 0;
-}
-
-/* ------------------------------------------------------------------ PUD */
-
-function walkPudRange(pudTable: number, addr: number, end: number, walk: Walk): number {
-  const ops = walk.ops;
-  const mm = walk.mm;
-  const pool = mm.kernel.tables;
-  const hasHandler = ops.pmdEntry !== undefined || hasPteLevel(ops);
-  const hasInstall = ops.installPte !== undefined;
-  let next = addrEnd(addr, end, PUD_SHIFT);
-  let slot = pudTable * PTRS_PER_TABLE + tableIndex(addr, PUD_SHIFT);
-  for (; addr !== end; addr = next, next = addr + PUD_SIZE < end ? addr + PUD_SIZE : end, slot++) {
-    if (!hasInstall && pool.entries[slot] === 0) {
-      if (ops.pteHole === undefined) {
-        // Counted in slots (integers), the addresses computed once at the end.
-        // eslint-disable-next-line no-restricted-syntax -- a scan for none entries, no call in it
-        const entries = pool.entries;
-        const lastSlot = slot + Math.ceil((end - next) / PUD_SIZE);
-        let run = slot;
-        while (run < lastSlot && entries[run + 1] === 0) run++;
-        if (run !== slot) {
-          addr = next + (run - slot - 1) * PUD_SIZE;
-          next = addr + PUD_SIZE < end ? addr + PUD_SIZE : end;
-          slot = run;
-        }
-      } else {
-        const err = ops.pteHole!(addr, next, WalkDepth.Pud, walk) || 0;
-        if (err) return err;
-      }
-      continue;
-    }
-    for (;;) {
-      let err = 0;
-      if (pool.entries[slot] === 0) {
-        if (hasInstall) err = mm.allocTableAt(slot);
-        else if (ops.pteHole !== undefined) err = ops.pteHole(addr, next, WalkDepth.Pud, walk) || 0;
-        if (err) return err;
-        if (!hasInstall) break;
-      }
-      walk.action = WalkAction.Subtree;
-      if (ops.pudEntry !== undefined) {
-        err = ops.pudEntry(exposeEntry(walk, pool, slot) as Pud, addr, next, walk) || 0;
-        if (err) return err;
-      }
-      if (actionOf(walk) === WalkAction.Again) continue;
-      if (actionOf(walk) === WalkAction.Continue) break;
-      const pud = pool.entries[slot]!;
-      if (!hasHandler) {
-        if (!hasInstall) break;
-        if (pmdLeaf(pud)) break;
-      }
-      // PUD leaves exist only in hugetlb VMAs, which never reach this level;
-      // split_huge_pud is therefore a no-op here.
-      if (walk.vma === null && (pmdLeaf(pud) || !isTableEntry(pud))) break;
-      if (pool.entries[slot] === 0) continue;
-      if (!isTableEntry(pool.entries[slot]!)) break;
-      err = walkPmdRange(tableIdOf(pool.entries[slot]!), addr, next, walk);
-      if (err) return err;
-      break;
-    }
-  }
-  return 0;
-}
-
-/* ------------------------------------------------------------- P4D, PGD */
-
-function walkP4dEntries(p4dSlot: number, addr: number, next: number, walk: Walk, depth: number): number {
-  const ops = walk.ops;
-  const mm = walk.mm;
-  const pool = mm.kernel.tables;
-  const hasHandler = ops.pudEntry !== undefined || ops.pmdEntry !== undefined || hasPteLevel(ops);
-  const hasInstall = ops.installPte !== undefined;
-  let err = 0;
-  if (pool.entries[p4dSlot] === 0) {
-    if (hasInstall) err = mm.allocTableAt(p4dSlot);
-    else if (ops.pteHole !== undefined) err = ops.pteHole(addr, next, depth as WalkDepth, walk) || 0;
-    if (err) return err;
-    if (!hasInstall) return 0;
-  }
-  if (ops.p4dEntry !== undefined) {
-    err = ops.p4dEntry(exposeEntry(walk, pool, p4dSlot) as P4d, addr, next, walk) || 0;
-    if (err) return err;
-  }
-  if (hasHandler || hasInstall) {
-    const p4d = pool.entries[p4dSlot]!;
-    if (!isTableEntry(p4d)) return 0;
-    return walkPudRange(tableIdOf(p4d), addr, next, walk);
-  }
-  return 0;
-}
-
-function walkPgdRange(addr: number, end: number, walk: Walk): number {
-  const ops = walk.ops;
-  const mm = walk.mm;
-  const pool = mm.kernel.tables;
-  const pgdShift = mm.geometry.pgdShift;
-  const fiveLevel = mm.geometry.levels === 5;
-  const hasHandler = ops.p4dEntry !== undefined || ops.pudEntry !== undefined || ops.pmdEntry !== undefined || hasPteLevel(ops);
-  const hasInstall = ops.installPte !== undefined;
-  let next: number;
-  for (; addr !== end; addr = next) {
-    next = addrEnd(addr, end, pgdShift);
-    const slot = mm.pgd * PTRS_PER_TABLE + tableIndex(addr, pgdShift);
-    let err = 0;
-    if (fiveLevel) {
-      if (pool.entries[slot] === 0) {
-        if (hasInstall) err = mm.allocTableAt(slot);
-        else if (ops.pteHole !== undefined) err = ops.pteHole(addr, next, WalkDepth.Pgd, walk) || 0;
-        if (err) return err;
-        if (!hasInstall) continue;
-      }
-      if (ops.pgdEntry !== undefined) {
-        err = ops.pgdEntry(exposeEntry(walk, pool, slot) as Pgd, addr, next, walk) || 0;
-        if (err) return err;
-      }
-      if (!(hasHandler || hasInstall)) continue;
-      const p4dTable = tableIdOf(pool.entries[slot]!);
-      let p4dNext: number;
-      for (let a = addr; a !== next; a = p4dNext) {
-        p4dNext = addrEnd(a, next, P4D_SHIFT);
-        err = walkP4dEntries(p4dTable * PTRS_PER_TABLE + tableIndex(a, P4D_SHIFT), a, p4dNext, walk, WalkDepth.P4d);
-        if (err) return err;
-      }
-    } else {
-      // P4D folded into the PGD: pgd_none() is always false, so pgdEntry sees
-      // every slot, and a missing entry is reported at the P4D step as depth 0.
-      if (ops.pgdEntry !== undefined) {
-        err = ops.pgdEntry(exposeEntry(walk, pool, slot) as Pgd, addr, next, walk) || 0;
-        if (err) return err;
-      }
-      if (!(hasHandler || hasInstall)) continue;
-      err = walkP4dEntries(slot, addr, next, walk, WalkDepth.Pgd);
-      if (err) return err;
-    }
   }
   return 0;
 }

@@ -11,16 +11,13 @@ import {
   MAP_SHARED,
   PAGE_SIZE,
   PROT_READ,
-  PROT_WRITE,
   SIGKILL,
   checkInvariants,
   createKernel,
 } from './index.js';
+import { RW, MIB, TIB } from './testing.js';
 
-const RW = PROT_READ | PROT_WRITE;
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
-const TIB = 2 ** 40;
-const MIB = 2 ** 20;
 
 describe('overcommit', () => {
   it('heuristic (the default): one private writable mapping larger than RAM + swap is refused; MAP_NORESERVE is not charged', () => {

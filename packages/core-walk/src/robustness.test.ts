@@ -14,13 +14,11 @@ import {
   MAP_ANONYMOUS,
   MAP_FIXED_NOREPLACE,
   MAP_POPULATE,
-  MAP_PRIVATE,
   MAP_SHARED,
   MAP_SHARED_VALIDATE,
   MAP_SYNC,
   PAGE_SIZE,
   PROT_READ,
-  PROT_WRITE,
   PTE_PRESENT,
   PTE_SPECIAL,
   PTE_WRITE,
@@ -31,10 +29,7 @@ import {
   walkPageRange,
   ptePfn,
 } from './index.js';
-import { TEST_ARENA_BASE as BASE } from './testing.js';
-
-const RW = PROT_READ | PROT_WRITE;
-const ANON = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
+import { TEST_ARENA_BASE as BASE, RW, ANON } from './testing.js';
 
 describe('MADV_COLD / MADV_PAGEOUT on a THP the parent PTE-maps and the child PMD-maps', () => {
   for (const [name, advice] of [['MADV_PAGEOUT', MADV_PAGEOUT], ['MADV_COLD', MADV_COLD], ['MADV_FREE', MADV_FREE]] as const) {

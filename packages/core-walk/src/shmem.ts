@@ -1,8 +1,10 @@
 /**
- * shmem / memfd files: a page cache of fixed size. Each index holds a frame
- * (pfn > 0), a swapped-out page (-slot) or nothing (0, a hole that reads as
- * zeros).
+ * shmem / memfd files (mm/shmem.c): a page cache of fixed size. Each index
+ * holds a frame (pfn > 0), a swapped-out page (-slot) or nothing (0, a hole
+ * that reads as zeros). Also the page-cache lookup of a fault and hole
+ * punching (shmem_get_folio, shmem_truncate_range).
  */
+import { NO_FRAME, PG_LRU, PG_PAGECACHE, PG_SWAPBACKED } from './frames.js';
 import { PAGE_SIZE } from './geometry.js';
 import type { Mm } from './mm.js';
 import type { Vma } from './vma.js';
@@ -84,5 +86,37 @@ export class ShmemFile {
         if (vma.pgoff < end && vma.pgoff + vma.pages > first) yield { mm, vma };
       }
     }
+  }
+}
+
+/** The page-cache frame for `index` of the VMA's file, swapping in or allocating as needed. */
+export function shmemGetPage(mm: Mm, vma: Vma, index: number): number {
+  const file = vma.file!;
+  const frames = mm.kernel.frames;
+  const cached = file.cache.get(index);
+  if (cached > 0) return cached;
+  const pfn = frames.alloc(0, PG_SWAPBACKED | PG_LRU | PG_PAGECACHE);
+  if (pfn === NO_FRAME) return NO_FRAME;
+  if (cached < 0) {
+    const swap = mm.kernel.swap!;
+    frames.contents.copyFrom(swap.contents, -cached, pfn);
+    swap.free(-cached);
+  }
+  frames.get(pfn); // the page cache's reference
+  file.cache.set(index, pfn);
+  return pfn;
+}
+
+export function truncateRange(mm: Mm, cache: PageCacheIndex, first: number, last: number): void {
+  const frames = mm.kernel.frames;
+  for (const index of cache.stored(first, last)) {
+    const value = cache.get(index);
+    if (value > 0) {
+      frames.clear(value, PG_LRU);
+      frames.put(value);
+    } else if (value < 0) {
+      mm.kernel.swap?.free(-value);
+    }
+    cache.set(index, 0);
   }
 }

@@ -13,6 +13,16 @@ import { isPfnSwapEntry, isPteMarker, isRealSwapEntry, swpOffset } from './swapo
 /** A 1 GiB-aligned address used as the arena base by tests and scenarios. */
 export const TEST_ARENA_BASE = 0x7e0000000000;
 
+/** One page in bytes (PAGE_SIZE), the unit tests count addresses in. */
+export const P = PAGE_SIZE;
+/** PROT_READ | PROT_WRITE. */
+export const RW = PROT_READ | PROT_WRITE;
+/** Private anonymous memory at a fixed address that must be free (MAP_FIXED_NOREPLACE). */
+export const ANON = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
+export const MIB = 2 ** 20;
+export const GIB = 2 ** 30;
+export const TIB = 2 ** 40;
+
 export function createTestMm(options: KernelOptions = {}): { kernel: Kernel; mm: Mm } {
   const kernel = createKernel(options);
   return { kernel, mm: kernel.createMm() };

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PAGE_SIZE, WalkAction, walkPageRange, walkPageVma, type MmWalkOps, type TraceEvent } from './index.js';
-import { TEST_ARENA_BASE as BASE, createTestMm, mapAnon, writePages } from './testing.js';
-
-const P = PAGE_SIZE;
+import { WalkAction, walkPageRange, walkPageVma, type MmWalkOps, type TraceEvent } from './index.js';
+import { TEST_ARENA_BASE as BASE, createTestMm, mapAnon, writePages, P } from './testing.js';
 
 describe('kernel.trace', () => {
   it('reports a walk and its callbacks in call order, with returns and actions', () => {

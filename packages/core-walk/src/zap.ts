@@ -4,7 +4,8 @@
  */
 import { HPAGE_PMD_NR, PAGE_SIZE, PMD_SHIFT, PMD_SIZE, PTRS_PER_TABLE, PUD_SHIFT, PUD_SIZE, addrEnd, tableIndex } from './geometry.js';
 import { PG_DIRTY, PG_ZERO } from './frames.js';
-import { accountPteUnmap, splitHugePmd } from './fault.js';
+import { accountPteUnmap } from './rmap.js';
+import { splitHugePmd } from './huge-memory.js';
 import type { Mm } from './mm.js';
 import { isTableEntry, pmdLeaf, ptePfn, ptePresent, pteDirty, pteSpecial, pteUffdWp, tableIdOf } from './pgtable.js';
 import {
@@ -22,6 +23,7 @@ import {
 } from './swapops.js';
 import { VM_UFFD_WP, type Vma } from './vma.js';
 import { MmInvariantError } from './errno.js';
+import { pteTableBase } from './pgtable-nav.js';
 
 /** munmap / exit: PTE markers go too. */
 export const ZAP_DROP_MARKER = 1;
@@ -75,7 +77,7 @@ export function zapVmaRange(mm: Mm, vma: Vma, start: number, end: number, zapFla
       splitHugePmd(mm, vma, pmdSlot, addr);
     }
     if (!isTableEntry(tables.entries[pmdSlot]!)) continue;
-    const base = tableIdOf(tables.entries[pmdSlot]!) * PTRS_PER_TABLE;
+    const base = pteTableBase(tables.entries[pmdSlot]!);
     const first = tableIndex(addr, 12);
     const count = (next - addr) / PAGE_SIZE;
     for (let i = 0; i < count; i++) {

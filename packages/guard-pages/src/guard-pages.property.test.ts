@@ -23,11 +23,10 @@ import {
   createKernel,
   type Mm,
 } from '@pagewalk/core-walk';
-import { TEST_ARENA_BASE } from '@pagewalk/core-walk/testing';
+import { TEST_ARENA_BASE, P } from '@pagewalk/core-walk/testing';
 import { guardPages } from './index.js';
 
 const PAGES = 24;
-const P = 4096;
 const at = (page: number) => TEST_ARENA_BASE + page * P;
 
 type Prot = 'none' | 'r' | 'rw';

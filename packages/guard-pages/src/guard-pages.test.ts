@@ -28,12 +28,11 @@ import {
   pteSwpMkuffdWp,
 } from '@pagewalk/core-walk';
 import { claimMmInternal } from '@pagewalk/core-walk/mm-internal';
-import { TEST_ARENA_BASE, assertInvariants, createTestMm, mapAnon, writePages } from '@pagewalk/core-walk/testing';
+import { TEST_ARENA_BASE, assertInvariants, createTestMm, mapAnon, writePages, P } from '@pagewalk/core-walk/testing';
 import { guardInstallWalkOps, guardPages, guardRemoveWalkOps, type GuardInstallState } from './index.js';
 
 const { walkPageRangeMm } = claimMmInternal();
 
-const P = 4096;
 const at = (page: number) => TEST_ARENA_BASE + page * P;
 
 function setup(options: { profile?: { thp?: 'always' | 'madvise' | 'never'; hugetlbPages?: number } } = {}) {

@@ -37,11 +37,10 @@ import {
   type Mm,
   type UserfaultHandler,
 } from '@pagewalk/core-walk';
-import { TEST_ARENA_BASE, assertInvariants, mapAnon, writePages } from '@pagewalk/core-walk/testing';
+import { TEST_ARENA_BASE, assertInvariants, mapAnon, writePages, P } from '@pagewalk/core-walk/testing';
 import { guardPages } from './index.js';
 import { pagemapFlagNames, readPagemap } from '@pagewalk/pagemap-scan';
 
-const P = 4096;
 const at = (page: number) => TEST_ARENA_BASE + page * P;
 const read = (mm: Mm, page: number) => mm.access(at(page), AccessKind.Read);
 const write = (mm: Mm, page: number, value: number) => mm.access(at(page), AccessKind.Write, value);

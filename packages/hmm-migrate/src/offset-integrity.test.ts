@@ -1,9 +1,8 @@
 /** Issue 18: pages migrated to the device and faulted back at any byte keep every byte. */
-import { AccessKind, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE, checkInvariants, createKernel } from '@pagewalk/core-walk';
+import { AccessKind, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE, checkInvariants, createKernel } from '@pagewalk/core-walk';
 import { HmmTestDevice, hmmMigrate } from '@pagewalk/hmm-migrate';
 import { describe, expect, it } from 'vitest';
-
-const P = PAGE_SIZE;
+import { P } from '@pagewalk/core-walk/testing';
 
 describe.each([0, 1, 2048, 4095])('device migration back at +%i', (off) => {
   it.each([MAP_PRIVATE, MAP_SHARED])('flags %i: bytes at the offset and its neighbours survive the round trip', (type) => {

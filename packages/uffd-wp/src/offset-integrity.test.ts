@@ -1,6 +1,6 @@
 /** Issue 18: userfaultfd-handled faults at any byte of a page keep the data exact. */
-import { AccessKind, MAP_SHARED, PAGE_SIZE, checkInvariants, createKernel } from '@pagewalk/core-walk';
-import { TEST_ARENA_BASE, mapAnon } from '@pagewalk/core-walk/testing';
+import { AccessKind, MAP_SHARED, checkInvariants, createKernel } from '@pagewalk/core-walk';
+import { TEST_ARENA_BASE, mapAnon, P } from '@pagewalk/core-walk/testing';
 import { describe, expect, it } from 'vitest';
 import {
   UFFD_API,
@@ -16,7 +16,6 @@ import {
   type UserfaultfdCtx,
 } from '@pagewalk/uffd-wp';
 
-const P = PAGE_SIZE;
 const page = (n: number) => TEST_ARENA_BASE + n * P;
 
 function setup(features: number) {

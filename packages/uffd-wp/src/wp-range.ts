@@ -27,7 +27,6 @@ import {
   PMD_SHIFT,
   PMD_SIZE,
   PAGE_SIZE,
-  PTRS_PER_TABLE,
   PUD_SHIFT,
   PTE_DIRTY,
   PTE_WRITE,
@@ -56,8 +55,7 @@ import {
   pteSwpMksoftDirty,
   pteUffdWp,
   swpOffset,
-  tableIdOf,
-  tableIndex,
+  pteOffset,
   type Mm,
   type Vma,
 } from '@pagewalk/core-walk';
@@ -158,7 +156,7 @@ function changePteTable(state: UffdWpRangeState, pmdSlot: number, addr: number, 
   // Nothing below allocates a table: the view stays current for the loop.
   // eslint-disable-next-line no-restricted-syntax -- no allocation until its last use
   const entries = state.mm.kernel.tables.entries;
-  const base = tableIdOf(entries[pmdSlot]!) * PTRS_PER_TABLE + tableIndex(addr, 12);
+  const base = pteOffset(entries[pmdSlot]!, addr);
   const count = (next - addr) / PAGE_SIZE;
   for (let i = 0; i < count; i++) changeEntry(state, entries, base + i);
 }

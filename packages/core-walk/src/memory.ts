@@ -1,33 +1,37 @@
 /**
- * The page-fault handler (mm/memory.c handle_mm_fault and friends,
- * mm/huge_memory.c for PMD-level THP, mm/hugetlb.c for hugetlb).
- * Every handler returns vm_fault_t bits: 0 means "retry the access".
+ * The page-fault handler and the CPU's view of memory (mm/memory.c):
+ * handle_mm_fault down to the PTE level — anonymous, file (shmem) and
+ * swap-in faults, copy-on-write — and the access that takes them.
+ * PMD-level THP faults are in huge-memory.ts, hugetlb faults in
+ * hugetlb.ts, mapcount and refcount accounting in rmap.ts. Every handler
+ * returns vm_fault_t bits: 0 means "retry the access".
  */
+import { SIGBUS, SIGKILL, SIGSEGV } from './errno.js';
 import { UserfaultOutcome, UserfaultReason } from './feature.js';
-import { NO_FRAME, PG_ANON, PG_ANON_EXCLUSIVE, PG_DIRTY, PG_HUGETLB, PG_LOCKED, PG_LRU, PG_MLOCKED, PG_PAGECACHE, PG_SWAPBACKED, PG_ZERO } from './frames.js';
-import { HPAGE_PMD_NR, PAGE_SIZE, PMD_SIZE, PTRS_PER_TABLE, pmdAlignDown, tableIndex } from './geometry.js';
+import { NO_FRAME, PG_ANON, PG_ANON_EXCLUSIVE, PG_DIRTY, PG_LOCKED, PG_LRU, PG_SWAPBACKED, PG_ZERO } from './frames.js';
+import { PagewalkArgumentError } from './friendly.js';
+import { HPAGE_PMD_NR, PAGE_SIZE, PTRS_PER_TABLE, tableIndex } from './geometry.js';
+import { doHugePmdAnonymousPage, doHugePmdWpPage, splitHugePmd, thpAllowed } from './huge-memory.js';
+import { hugetlbFault } from './hugetlb.js';
 import type { Mm } from './mm.js';
 import {
+  isTableEntry,
+  mkPte,
+  pmdLeaf,
   PTE_ACCESSED,
   PTE_DIRTY,
-  PTE_HUGE,
   PTE_SOFT_DIRTY,
   PTE_SPECIAL,
   PTE_UFFD_WP,
   PTE_WRITE,
-  isTableEntry,
-  mkHugeLeaf,
-  mkPte,
-  mkTableEntry,
-  pmdLeaf,
-  pteFlags,
   ptePfn,
   ptePresent,
   pteSpecial,
   pteUffdWp,
   pteWrite,
-  tableIdOf,
 } from './pgtable.js';
+import { accountPteMap, accountPteUnmap } from './rmap.js';
+import { shmemGetPage } from './shmem.js';
 import {
   isDeviceExclusiveEntry,
   isDevicePrivateEntry,
@@ -39,46 +43,32 @@ import {
   isRealSwapEntry,
   isSwapPte,
   isUffdWpPteMarker,
-  makeMigrationEntry,
+  isWritableMigrationEntry,
   pteSwpSoftDirty,
   pteSwpUffdWp,
   swpOffset,
-  isWritableMigrationEntry,
 } from './swapops.js';
 import {
+  AccessKind,
   FAULT_FLAG_FORCE,
   FAULT_FLAG_WRITE,
+  VM_FAULT_ERROR,
   VM_FAULT_FALLBACK,
   VM_FAULT_HWPOISON,
   VM_FAULT_OOM,
   VM_FAULT_SIGBUS,
   VM_FAULT_SIGSEGV,
 } from './uapi.js';
-import { VM_HUGEPAGE, VM_LOCKED, VM_NOHUGEPAGE, VM_SHARED, VM_UFFD_MINOR, VM_UFFD_MISSING, VM_UFFD_WP, VM_WRITE, type Vma } from './vma.js';
+import { VM_EXEC, VM_READ, VM_SHARED, VM_UFFD_MINOR, VM_UFFD_MISSING, VM_UFFD_WP, VM_WRITE, type Vma } from './vma.js';
+import { pteOffset } from './pgtable-nav.js';
 
-/* ------------------------------------------------------------ helpers */
-
-function softDirtyBit(mm: Mm): number {
+export function softDirtyBit(mm: Mm): number {
   return mm.kernel.profile.softDirty ? PTE_SOFT_DIRTY : 0;
 }
 
 /** Allocates a zeroed anonymous page (refcount 0). */
 function allocAnonPage(mm: Mm): number {
   return mm.kernel.frames.alloc(0, PG_ANON | PG_SWAPBACKED | PG_LRU | PG_ANON_EXCLUSIVE);
-}
-
-/** Takes a mapping reference on `pfn` for one PTE (folio refcount + page mapcount). */
-export function accountPteMap(mm: Mm, pfn: number): void {
-  const frames = mm.kernel.frames;
-  frames.get(frames.folioOf(pfn));
-  frames.mapcount[pfn] = frames.mapcount[pfn]! + 1;
-}
-
-/** Drops the mapping reference of one PTE on `pfn`. */
-export function accountPteUnmap(mm: Mm, pfn: number): void {
-  const frames = mm.kernel.frames;
-  frames.mapcount[pfn] = frames.mapcount[pfn]! - 1;
-  frames.put(frames.folioOf(pfn));
 }
 
 /**
@@ -88,7 +78,12 @@ export function accountPteUnmap(mm: Mm, pfn: number): void {
  */
 let realAddress = 0;
 
-function userfault(mm: Mm, vma: Vma, addr: number, reason: UserfaultReason, write: boolean): number {
+/** The byte address of the fault being handled (for userfaultfd messages). */
+export function faultRealAddress(): number {
+  return realAddress;
+}
+
+export function userfault(mm: Mm, vma: Vma, addr: number, reason: UserfaultReason, write: boolean): number {
   const handler = mm.kernel.userfault;
   if (handler === null) return VM_FAULT_SIGBUS;
   // hugetlb reports the huge page (exact addresses are not modelled there).
@@ -96,25 +91,6 @@ function userfault(mm: Mm, vma: Vma, addr: number, reason: UserfaultReason, writ
   if (outcome === UserfaultOutcome.Sigbus) return VM_FAULT_SIGBUS;
   return 0;
 }
-
-/** Whether a PMD-sized THP may be allocated for `addr` (thp_vma_allowable_order + suitable). */
-export function thpAllowed(mm: Mm, vma: Vma, addr: number, enforceSysfs = true): boolean {
-  const mode = mm.kernel.profile.thp;
-  if (!vma.isAnonymous || vma.isHugetlb) return false;
-  if ((vma.flags & VM_NOHUGEPAGE) !== 0) return false;
-  if (enforceSysfs) {
-    if (mode === 'never') return false;
-    if (mode === 'madvise' && (vma.flags & VM_HUGEPAGE) === 0) return false;
-  } else if (mode === 'never' && (vma.flags & VM_HUGEPAGE) === 0) {
-    return false;
-  }
-  const haddr = pmdAlignDown(addr);
-  // thp_vma_suitable_order: the huge page must fit in the VMA with matching alignment.
-  if (haddr < vma.start || haddr + PMD_SIZE > vma.end) return false;
-  return true;
-}
-
-/* ----------------------------------------------------------- the entry */
 
 /**
  * Test-only switch for the property test's mutation check (issue 18): with
@@ -152,10 +128,9 @@ export function handleMmFault(mm: Mm, vma: Vma, address: number, flags: number):
   if (pmd === 0) mm.allocTableAt(pmdSlot);
   pmd = tables.entries[pmdSlot]!;
   if (!isTableEntry(pmd)) return 0;
-  const slot = tableIdOf(pmd) * PTRS_PER_TABLE + tableIndex(addr, 12);
+  const slot = pteOffset(pmd, addr);
   return handlePteFault(mm, vma, addr, slot, flags);
 }
-
 
 function handlePteFault(mm: Mm, vma: Vma, addr: number, slot: number, flags: number): number {
   const tables = mm.kernel.tables;
@@ -171,8 +146,6 @@ function handlePteFault(mm: Mm, vma: Vma, addr: number, slot: number, flags: num
 function doPteMissing(mm: Mm, vma: Vma, addr: number, slot: number, flags: number, uffdWp: boolean): number {
   return vma.isAnonymous ? doAnonymousPage(mm, vma, addr, slot, flags, uffdWp) : doFault(mm, vma, addr, slot, flags, uffdWp);
 }
-
-/* ----------------------------------------------------- anonymous pages */
 
 function doAnonymousPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: number, uffdWp: boolean): number {
   const tables = mm.kernel.tables;
@@ -198,26 +171,6 @@ function doAnonymousPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: nu
   accountPteMap(mm, pfn);
   tables.entries[slot] = mkPte(pfn, bits);
   return 0;
-}
-
-/* --------------------------------------------------- shmem file pages */
-
-/** The page-cache frame for `index` of the VMA's file, swapping in or allocating as needed. */
-export function shmemGetPage(mm: Mm, vma: Vma, index: number): number {
-  const file = vma.file!;
-  const frames = mm.kernel.frames;
-  const cached = file.cache.get(index);
-  if (cached > 0) return cached;
-  const pfn = frames.alloc(0, PG_SWAPBACKED | PG_LRU | PG_PAGECACHE);
-  if (pfn === NO_FRAME) return NO_FRAME;
-  if (cached < 0) {
-    const swap = mm.kernel.swap!;
-    frames.contents.copyFrom(swap.contents, -cached, pfn);
-    swap.free(-cached);
-  }
-  frames.get(pfn); // the page cache's reference
-  file.cache.set(index, pfn);
-  return pfn;
 }
 
 function doFault(mm: Mm, vma: Vma, addr: number, slot: number, flags: number, uffdWp: boolean): number {
@@ -308,8 +261,6 @@ export function wantsWriteNotify(vma: Vma): boolean {
   return (vma.flags & VM_UFFD_WP) !== 0;
 }
 
-/* ------------------------------------------------------ swap-type PTEs */
-
 function doSwapPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: number): number {
   const tables = mm.kernel.tables;
   const frames = mm.kernel.frames;
@@ -393,8 +344,6 @@ export function restoreExclusivePte(mm: Mm, vma: Vma, slot: number): void {
   tables.entries[slot] = mkPte(pfn, bits);
 }
 
-/* ------------------------------------------------------- write-protect */
-
 function doWpPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: number): number {
   const tables = mm.kernel.tables;
   const frames = mm.kernel.frames;
@@ -449,211 +398,79 @@ function wpPageCopy(mm: Mm, vma: Vma, _addr: number, slot: number, flags: number
   return 0;
 }
 
-/* ----------------------------------------------------------------- THP */
-
-function doHugePmdAnonymousPage(mm: Mm, vma: Vma, addr: number, pmdSlot: number, write: boolean): number {
-  const tables = mm.kernel.tables;
-  const frames = mm.kernel.frames;
-  mm.anonVmaPrepare(vma);
-  if (!write && mm.kernel.profile.zeroPage && mm.kernel.profile.thpZeroPage) {
-    if ((vma.flags & VM_UFFD_MISSING) !== 0) return userfault(mm, vma, addr, UserfaultReason.Missing, false);
-    tables.entries[pmdSlot] = mkHugeLeaf(frames.hugeZeroPfn(), PTE_SPECIAL | PTE_ACCESSED);
-    return 0;
-  }
-  if ((vma.flags & VM_UFFD_MISSING) !== 0) return userfault(mm, vma, addr, UserfaultReason.Missing, write);
-  const head = frames.alloc(9, PG_ANON | PG_SWAPBACKED | PG_LRU);
-  if (head === NO_FRAME) return VM_FAULT_FALLBACK;
-  for (let i = 0; i < HPAGE_PMD_NR; i++) frames.set(head + i, PG_ANON_EXCLUSIVE);
-  frames.refcount[head] = 1;
-  frames.entireMapcount.set(head, 1);
-  const bits = PTE_ACCESSED | PTE_DIRTY | softDirtyBit(mm) | ((vma.flags & VM_WRITE) !== 0 ? PTE_WRITE : 0);
-  tables.entries[pmdSlot] = mkHugeLeaf(head, bits);
-  return 0;
-}
-
-function doHugePmdWpPage(mm: Mm, vma: Vma, addr: number, pmdSlot: number): number {
-  const tables = mm.kernel.tables;
-  const frames = mm.kernel.frames;
-  const pmd = tables.entries[pmdSlot]!;
-  if (pteUffdWp(pmd) && (vma.flags & VM_UFFD_WP) !== 0) {
-    const handler = mm.kernel.userfault;
-    if (handler === null) return VM_FAULT_SIGBUS;
-    const outcome = handler.handleUserfault(mm, vma, realAddress, UserfaultReason.Wp, true);
-    if (outcome === UserfaultOutcome.Sigbus) return VM_FAULT_SIGBUS;
-    if (outcome === UserfaultOutcome.Retry) return 0;
-    // WP_ASYNC on a THP: split, so only the touched 4 KiB page loses protection.
-    splitHugePmd(mm, vma, pmdSlot, addr);
-    return VM_FAULT_FALLBACK;
-  }
-  const head = ptePfn(pmd);
-  if (frames.has(head, PG_ZERO)) {
-    // do_huge_zero_wp_pmd: replace the huge zero page by a fresh THP; split only if none can be had.
-    const fresh = frames.alloc(9, PG_ANON | PG_SWAPBACKED | PG_LRU);
-    if (fresh === NO_FRAME) {
-      splitHugePmd(mm, vma, pmdSlot, addr);
-      return VM_FAULT_FALLBACK;
-    }
-    for (let i = 0; i < HPAGE_PMD_NR; i++) frames.set(fresh + i, PG_ANON_EXCLUSIVE);
-    frames.refcount[fresh] = 1;
-    frames.entireMapcount.set(fresh, 1);
-    const bits = PTE_ACCESSED | PTE_DIRTY | softDirtyBit(mm) | ((vma.flags & VM_WRITE) !== 0 ? PTE_WRITE : 0);
-    tables.entries[pmdSlot] = mkHugeLeaf(fresh, bits);
-    return 0;
-  }
-  if (frames.has(head, PG_ANON) && frames.refcount[head] === 1 && (frames.entireMapcount.get(head) ?? 0) === 1) {
-    for (let i = 0; i < HPAGE_PMD_NR; i++) frames.set(head + i, PG_ANON_EXCLUSIVE);
-    tables.entries[pmdSlot] = (pmd | PTE_WRITE | PTE_DIRTY | PTE_ACCESSED | softDirtyBit(mm)) >>> 0;
-    return 0;
-  }
-  splitHugePmd(mm, vma, pmdSlot, addr);
-  return VM_FAULT_FALLBACK;
-}
-
 /**
- * split_huge_pmd: replaces a huge PMD (THP, huge zero page, or a PMD
- * migration entry) by a PTE table mapping the same pages. The folio stays
- * large and becomes PTE-mapped; only the PMD mapping is converted.
+ * A CPU access to one byte. Read returns the byte (0..255), write stores
+ * `value` and returns 0; a fault that cannot be resolved returns -SIGSEGV
+ * or -SIGBUS (the access did not happen).
  */
-export function splitHugePmd(mm: Mm, vma: Vma, pmdSlot: number, _addr: number): void {
-  const tables = mm.kernel.tables;
-  const frames = mm.kernel.frames;
-  const pmd = tables.entries[pmdSlot]!;
-  if (!pmdLeaf(pmd) && !isSwapPte(pmd)) return;
-  if (vma.isHugetlb) return;
-  const tableId = tables.alloc();
-  const base = tableId * PTRS_PER_TABLE;
-  if (isSwapPte(pmd)) {
-    const pfn = swpOffset(pmd);
-    for (let i = 0; i < HPAGE_PMD_NR; i++) {
-      tables.entries[base + i] = makeMigrationEntry(pfn + i, isWritableMigrationEntry(pmd));
-    }
-    tables.entries[pmdSlot] = mkTableEntry(tableId);
-    return;
-  }
-  const head = ptePfn(pmd);
-  const flags = pteFlags(pmd) & ~PTE_HUGE;
-  if (frames.has(head, PG_ZERO)) {
-    const zero = frames.zeroPfn;
-    for (let i = 0; i < HPAGE_PMD_NR; i++) {
-      tables.entries[base + i] = mkPte(zero, (flags & (PTE_ACCESSED | PTE_UFFD_WP | PTE_SOFT_DIRTY)) | PTE_SPECIAL);
-    }
-    tables.entries[pmdSlot] = mkTableEntry(tableId);
-    return;
-  }
-  // Convert one PMD mapping into 512 PTE mappings of the same folio.
-  for (let i = 0; i < HPAGE_PMD_NR; i++) {
-    tables.entries[base + i] = mkPte(head + i, flags);
-    frames.mapcount[head + i] = frames.mapcount[head + i]! + 1;
-  }
-  frames.refcount[head] = frames.refcount[head]! + HPAGE_PMD_NR - 1;
-  const entire = (frames.entireMapcount.get(head) ?? 1) - 1;
-  if (entire === 0) frames.entireMapcount.delete(head);
-  else frames.entireMapcount.set(head, entire);
-  tables.entries[pmdSlot] = mkTableEntry(tableId);
-}
-
-/**
- * What __folio_split does for an anonymous folio once it is split (remap
- * with RMP_USE_SHARED_ZEROPAGE, since 6.12): every former subpage that is
- * all zero is mapped to the shared zero page instead (read-only, keeping
- * its soft-dirty and uffd-wp bits) and freed; not where the mapping VMA is
- * VM_LOCKED (checked per page: the folio's PTEs may lie in several VMAs)
- * or the folio mlocked. `head` was split with frames.splitFolio; its PTE
- * mappings are in the table under `pmdSlot`, which maps the 2 MiB around
- * `pmdAddr` (nothing moves them elsewhere: mremap is not modelled).
- */
-export function mapUnusedToZeropage(mm: Mm, pmdSlot: number, pmdAddr: number, head: number): void {
-  const tables = mm.kernel.tables;
-  const frames = mm.kernel.frames;
-  const pmd = tables.entries[pmdSlot]!;
-  if (!isTableEntry(pmd)) return;
-  const base = tableIdOf(pmd) * PTRS_PER_TABLE;
-  const pmdStart = pmdAlignDown(pmdAddr);
-  for (let slot = base; slot < base + PTRS_PER_TABLE; slot++) {
-    const pte = tables.entries[slot]!;
-    if (!ptePresent(pte) || pteSpecial(pte)) continue;
-    const pfn = ptePfn(pte);
-    if (pfn < head || pfn >= head + HPAGE_PMD_NR) continue;
-    // Each former subpage carries the folio's flags (the head page itself may be gone already).
-    if (!frames.has(pfn, PG_ANON) || frames.has(pfn, PG_MLOCKED) || !isZeroFilled(frames.contents.peek(pfn))) continue;
-    const mapping = mm.vmas.find(pmdStart + (slot - base) * PAGE_SIZE);
-    if (mapping === null || (mapping.flags & VM_LOCKED) !== 0) continue;
-    tables.entries[slot] = mkPte(frames.zeroPfn, PTE_SPECIAL | PTE_ACCESSED | (pte & (PTE_SOFT_DIRTY | PTE_UFFD_WP)));
-    accountPteUnmap(mm, pfn);
-  }
-}
-
-function isZeroFilled(bytes: Uint8Array | null): boolean {
-  if (bytes === null) return true;
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
-  return true;
-}
-
-/* ------------------------------------------------------------- hugetlb */
-
-function hugetlbFault(mm: Mm, vma: Vma, addr: number, flags: number): number {
-  const tables = mm.kernel.tables;
-  const frames = mm.kernel.frames;
-  const write = (flags & FAULT_FLAG_WRITE) !== 0;
-  const haddr = pmdAlignDown(addr);
-  const slot = mm.pmdSlot(haddr, true);
-  let pmd = tables.entries[slot]!;
-  if (isPteMarker(pmd) && isUffdWpPteMarker(pmd) && (vma.flags & VM_UFFD_WP) !== 0) {
-    pmd = 0;
-  }
-  if (pmd === 0 || isPteMarker(pmd)) {
-    const markerWp = isPteMarker(tables.entries[slot]!) && isUffdWpPteMarker(tables.entries[slot]!);
-    if ((vma.flags & VM_UFFD_MISSING) !== 0) return userfault(mm, vma, haddr, UserfaultReason.Missing, write);
-    let head: number;
-    const shared = (vma.flags & VM_SHARED) !== 0;
-    const file = vma.file;
-    const index = vma.pageIndex(haddr);
-    if (shared && file !== null && file.cache.get(index) > 0) {
-      head = file.cache.get(index);
-    } else {
-      head = frames.alloc(9, PG_HUGETLB | PG_ANON_EXCLUSIVE | (shared ? PG_PAGECACHE : PG_ANON));
-      if (head === NO_FRAME) return VM_FAULT_OOM;
-      if (shared && file !== null) {
-        file.cache.set(index, head);
-        frames.get(head);
+export function userAccess(mm: Mm, addr: number, kind: AccessKind, value = 0): number {
+  // What no CPU could be asked (a byte of 300, an unknown access) is the caller's bug: say so.
+  if (kind !== AccessKind.Read && kind !== AccessKind.Write && kind !== AccessKind.Exec)
+    throw new PagewalkArgumentError('access', 'kind', `is an unknown access kind ${String(kind)} (AccessKind.Read, Write or Exec)`);
+  if (kind === AccessKind.Write && !(Number.isInteger(value) && value >= 0 && value <= 255))
+    throw new PagewalkArgumentError('access', 'value', `must be a byte (0..255), got ${String(value)}`);
+  if (!mm.isLive || !Number.isSafeInteger(addr) || addr < 0 || addr >= mm.geometry.taskSize) return mm.killed ? -SIGKILL : -SIGSEGV;
+  const write = kind === AccessKind.Write;
+  let oom = false;
+  mm.lock.readLock();
+  try {
+    for (let attempt = 0; attempt < 16; attempt++) {
+      const vma = mm.vmas.lookup(addr);
+      if (vma === null) return -SIGSEGV;
+      // access_error(): the VMA's permissions decide first.
+      if (write ? (vma.flags & VM_WRITE) === 0 : kind === AccessKind.Exec ? (vma.flags & VM_EXEC) === 0 : (vma.flags & (VM_READ | VM_WRITE | VM_EXEC)) === 0) {
+        return -SIGSEGV;
+      }
+      const done = mmuAccess(mm, addr, write, value);
+      if (done >= 0) return done;
+      const fault = handleMmFault(mm, vma, addr, write ? FAULT_FLAG_WRITE : 0);
+      if ((fault & VM_FAULT_ERROR) !== 0) {
+        if (fault & VM_FAULT_SIGSEGV) return -SIGSEGV;
+        if (fault & VM_FAULT_OOM) {
+          oom = true;
+          break;
+        }
+        if (fault & (VM_FAULT_SIGBUS | VM_FAULT_HWPOISON)) return -SIGBUS;
       }
     }
-    frames.get(head);
-    frames.entireMapcount.set(head, (frames.entireMapcount.get(head) ?? 0) + 1);
-    let bits = PTE_ACCESSED | ((vma.flags & VM_WRITE) !== 0 && (write || shared) ? PTE_WRITE : 0) | (write ? PTE_DIRTY : 0);
-    if (markerWp) bits = (bits & ~PTE_WRITE) | PTE_UFFD_WP;
-    tables.entries[slot] = mkHugeLeaf(head, bits);
-    return 0;
+    if (!oom) return -SIGBUS;
+  } finally {
+    mm.lock.readUnlock();
   }
-  if (!pmdLeaf(pmd)) return VM_FAULT_SIGBUS;
-  if (write && !pteWrite(pmd)) {
-    if (pteUffdWp(pmd) && (vma.flags & VM_UFFD_WP) !== 0) {
-      const handler = mm.kernel.userfault;
-      if (handler === null) return VM_FAULT_SIGBUS;
-      const outcome = handler.handleUserfault(mm, vma, haddr, UserfaultReason.Wp, true);
-      if (outcome === UserfaultOutcome.Sigbus) return VM_FAULT_SIGBUS;
-      if (outcome === UserfaultOutcome.Retry) return 0;
-      pmd = (pmd & ~PTE_UFFD_WP) >>> 0;
-    }
-    const head = ptePfn(pmd);
-    if ((vma.flags & VM_SHARED) !== 0 || (frames.refcount[head] === 1 && frames.has(head, PG_ANON))) {
-      tables.entries[slot] = (pmd | PTE_WRITE | PTE_DIRTY | PTE_ACCESSED) >>> 0;
-      return 0;
-    }
-    // hugetlb COW: a new huge page with a copy of the data.
-    const copy = frames.alloc(9, PG_HUGETLB | PG_ANON | PG_ANON_EXCLUSIVE);
-    if (copy === NO_FRAME) return VM_FAULT_OOM;
-    for (let i = 0; i < HPAGE_PMD_NR; i++) frames.contents.copyFrom(frames.contents, head + i, copy + i);
-    frames.get(copy);
-    frames.entireMapcount.set(copy, 1);
-    tables.entries[slot] = mkHugeLeaf(copy, PTE_WRITE | PTE_DIRTY | PTE_ACCESSED);
-    const entire = (frames.entireMapcount.get(head) ?? 1) - 1;
-    if (entire === 0) frames.entireMapcount.delete(head);
-    else frames.entireMapcount.set(head, entire);
-    frames.put(head);
-    return 0;
-  }
-  tables.entries[slot] = (pmd | PTE_ACCESSED) >>> 0;
-  return 0;
+  // pagefault_out_of_memory: the OOM killer frees a victim's memory; if that was not us, try again.
+  if (mm.outOfMemory()) return mm.access(addr, kind, value);
+  return mm.killed ? -SIGKILL : -SIGBUS;
 }
 
+/** The MMU: performs the access if the page tables allow it, else returns -1. */
+function mmuAccess(mm: Mm, addr: number, write: boolean, value: number): number {
+  const tables = mm.kernel.tables;
+  const frames = mm.kernel.frames;
+  const pmdSlot = mm.pmdSlot(addr, false);
+  if (pmdSlot < 0) return -1;
+  const pmd = tables.entries[pmdSlot]!;
+  let slot: number;
+  let entry: number;
+  let pfn: number;
+  if (pmdLeaf(pmd)) {
+    slot = pmdSlot;
+    entry = pmd;
+    pfn = ptePfn(pmd) + (Math.floor(addr / PAGE_SIZE) % HPAGE_PMD_NR);
+  } else if (isTableEntry(pmd)) {
+    slot = pteOffset(pmd, addr);
+    entry = tables.entries[slot]!;
+    if (!ptePresent(entry)) return -1;
+    pfn = ptePfn(entry);
+  } else {
+    return -1;
+  }
+  if (write && !pteWrite(entry)) return -1;
+  const offset = addr % PAGE_SIZE;
+  if (write) {
+    tables.entries[slot] = (entry | PTE_ACCESSED | PTE_DIRTY | (mm.kernel.profile.softDirty ? PTE_SOFT_DIRTY : 0)) >>> 0;
+    frames.contents.writeByte(pfn, offset, value & 0xff);
+    return 0;
+  }
+  tables.entries[slot] = (entry | PTE_ACCESSED) >>> 0;
+  return frames.contents.readByte(pfn, offset);
+}
