@@ -164,8 +164,9 @@ function scanPtes(entries: Uint32Array, first: number, count: number, start: num
     /** Pages this slice may still add under max_pages (at most 2^30: a slice has 512). */
     const room = pageRoom(p.maxPages, p.foundPages);
     let left = room;
-    /** Write-protect runs, in locals too: [from, to) entry offsets from `first`. */
+    /** Write-protect runs, in locals too: their count and where the last one ends (an offset from `first`; -1: none). */
     let nRuns = env.wpRunCount | 0;
+    let runEnd = nRuns === 0 ? -1 : runs[2 * nRuns - 1]! | 0;
     for (; i < last; i++) {
       const pte = entries[i]!;
       const decision = pte === 0 ? noneDecision : table[flagByteOf(pte)]!;
@@ -187,14 +188,11 @@ function scanPtes(entries: Uint32Array, first: number, count: number, start: num
         curEndSlot = i + 1;
         left--;
         if ((decision & T_WRITE_PROTECT) !== 0) {
+          // Protect this page: extend the last run, or start one.
           const offset = i - first;
-          if (nRuns !== 0 && runs[2 * nRuns - 1] === offset) {
-            runs[2 * nRuns - 1] = offset + 1;
-          } else {
-            runs[2 * nRuns] = offset;
-            runs[2 * nRuns + 1] = offset + 1;
-            nRuns++;
-          }
+          if (offset !== runEnd) runs[2 * nRuns++] = offset;
+          runEnd = offset + 1;
+          runs[2 * nRuns - 1] = runEnd;
         }
         continue;
       }
@@ -212,14 +210,10 @@ function scanPtes(entries: Uint32Array, first: number, count: number, start: num
       curEndSlot = run;
       bufEnd[index] = (page0 + run) * PAGE_BYTES;
       if ((decision & T_WRITE_PROTECT) !== 0) {
-        const from = i - first;
-        if (nRuns !== 0 && runs[2 * nRuns - 1] === from) {
-          runs[2 * nRuns - 1] = run - first;
-        } else {
-          runs[2 * nRuns] = from;
-          runs[2 * nRuns + 1] = run - first;
-          nRuns++;
-        }
+        const offset = i - first;
+        if (offset !== runEnd) runs[2 * nRuns++] = offset;
+        runEnd = run - first;
+        runs[2 * nRuns - 1] = runEnd;
       }
       i = run - 1;
     }
