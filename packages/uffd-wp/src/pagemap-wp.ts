@@ -28,11 +28,6 @@ import {
 } from '@pagewalk/core-walk';
 import { uffdWpRange } from './wp-range.js';
 
-/** pte_uffd_wp() || pte_swp_uffd_wp_any(): what the exclusive write-protect skips. */
-function entryUffdWp(entry: number): boolean {
-  return ptePresent(entry) ? pteUffdWp(entry) : pteSwpUffdWpAny(entry);
-}
-
 /** make_uffd_wp_pte's new value: present → uffd-wp bit, swap-type → swap uffd-wp bit, none → marker. */
 function uffdWpPteValue(entry: number): number {
   if (ptePresent(entry)) return pteMkuffdWp(entry);
@@ -40,6 +35,7 @@ function uffdWpPteValue(entry: number): number {
   return makeUffdWpMarker();
 }
 
+/** make_uffd_wp_pte on every entry of the runs that is not pte_uffd_wp / pte_swp_uffd_wp_any yet. */
 function wpPtes(mm: Mm, _vma: Vma, addr: number, runs: Int32Array, runCount: number): number {
   if (runCount === 0) return 0;
   const first = mm.pteSlot(addr, false);
@@ -52,8 +48,14 @@ function wpPtes(mm: Mm, _vma: Vma, addr: number, runs: Int32Array, runCount: num
     const end = first + runs[2 * k + 1]!;
     for (let slot = first + runs[2 * k]!; slot < end; slot++) {
       const entry = entries[slot]!;
-      if (entryUffdWp(entry)) continue;
-      entries[slot] = uffdWpPteValue(entry) >>> 0;
+      // Present pages first: the common case, decided by one bit.
+      if (ptePresent(entry)) {
+        if (pteUffdWp(entry)) continue;
+        entries[slot] = pteMkuffdWp(entry);
+      } else {
+        if (pteSwpUffdWpAny(entry)) continue;
+        entries[slot] = uffdWpPteValue(entry) >>> 0;
+      }
       changed++;
     }
   }
