@@ -5,14 +5,14 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-export const MM_INTERNAL_PACKAGES = ['guard-pages', 'uffd-wp', 'hmm-migrate', 'pagemap-scan'];
+export const MM_INTERNAL_PACKAGES = ['guard-pages', 'uffd-wp', 'hmm-migrate'];
 
 const fence = {
   paths: [],
   patterns: [
     {
       group: ['@pagewalk/core-walk/mm-internal', '@pagewalk/core-walk/mm-internal/**'],
-      message: 'mm-internal is only for guard-pages, uffd-wp, hmm-migrate and pagemap-scan; see docs/ARCHITECTURE.md and use the public walkPageRange.',
+      message: 'mm-internal is only for guard-pages, uffd-wp and hmm-migrate; see docs/ARCHITECTURE.md and use the public walkPageRange.',
     },
     { group: ['@pagewalk/*/src', '@pagewalk/*/src/**'], message: 'import the package, not its src/ folder.' },
   ],

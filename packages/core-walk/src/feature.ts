@@ -62,6 +62,41 @@ export interface DevicePrivateHandler {
 }
 export const DevicePrivateHandlerToken = token<DevicePrivateHandler>('core-walk/DevicePrivateHandler');
 
+/**
+ * The page-table writes PAGEMAP_SCAN's PM_SCAN_WP_MATCHING makes
+ * (fs/proc/task_mmu.c): the userfaultfd feature implements them, so that
+ * the scan itself stays a reader on the public walker. Every call names a
+ * range inside `vma`, whose mmap lock the caller holds; none allocates a
+ * page table except wpRange (for markers in holes, as uffd_wp_range does).
+ * Without a registration, WP_MATCHING write-protects nothing (see
+ * pagemap-scan).
+ */
+export interface UffdWpRange {
+  /**
+   * uffd_wp_range(vma, start, len, protect) (mm/userfaultfd.c), as
+   * pagemap_scan_pte_hole calls it. Returns the number of entries changed,
+   * or a negative errno.
+   */
+  wpRange(mm: Mm, vma: Vma, start: number, len: number, protect: boolean): number;
+  /**
+   * make_uffd_wp_pte on the PTEs given as runs of one page table: run k
+   * covers pages [runs[2k], runs[2k + 1]) counted from `addr` (which maps
+   * a PTE of that table; every run stays inside it). Only entries not yet
+   * uffd-wp protected change — present: uffd-wp bit (and read-only);
+   * swap-type, markers included: swap uffd-wp bit; none: an uffd-wp marker.
+   * Beyond the kernel, which writes one pte_t at a time: one call per
+   * table slice. Returns the number of entries changed.
+   */
+  wpPtes(mm: Mm, vma: Vma, addr: number, runs: Int32Array, runCount: number): number;
+  /** make_uffd_wp_pmd: the PMD mapping `addr` (a present THP, or a PMD migration entry). */
+  wpPmd(mm: Mm, vma: Vma, addr: number): void;
+  /** make_uffd_wp_huge_pte: the hugetlb entry mapping `addr` (hwpoison and markers stay). */
+  wpHugePte(mm: Mm, vma: Vma, addr: number): void;
+  /** split_huge_pmd(vma, pmd, addr): the huge PMD mapping `addr` becomes a PTE table. */
+  splitHugePmd(mm: Mm, vma: Vma, addr: number): void;
+}
+export const UffdWpRangeToken = token<UffdWpRange>('core-walk/UffdWpRange');
+
 /** Called once the kernel is assembled: features that need the Kernel object get it here. */
 export interface KernelReadyHook {
   onKernelReady(kernel: Kernel): void;

@@ -1,6 +1,6 @@
 /**
  * DO NOT IMPORT outside the mm-internal packages (guard-pages, uffd-wp,
- * hmm-migrate, pagemap-scan).
+ * hmm-migrate).
  *
  * This is the simulator's mm/internal.h: the PTE-installing walker
  * (the kernel's walk_page_range_mm, renamed walk_page_range_mm_unsafe),
@@ -73,7 +73,6 @@ export const MM_INTERNAL_PACKAGE_NAMES: readonly string[] = Object.freeze([
   '@pagewalk/guard-pages',
   '@pagewalk/uffd-wp',
   '@pagewalk/hmm-migrate',
-  '@pagewalk/pagemap-scan',
 ]);
 
 export class MmInternalAccessError extends Error {

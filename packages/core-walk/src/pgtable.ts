@@ -53,6 +53,21 @@ export const pteUffdWp = (e: PageTableEntry): boolean => (e & PTE_UFFD_WP) !== 0
 export const pteSpecial = (e: PageTableEntry): boolean => (e & PTE_SPECIAL) !== 0;
 export const ptePfn = (e: PageTableEntry): number => e >>> FLAG_BITS;
 export const pteFlags = (e: PageTableEntry): number => e & FLAG_MASK;
+/**
+ * The flag byte of any entry, present or swap-type: swapops.ts keeps a
+ * swap-type entry's type and flags in the same low byte, so the byte holds
+ * everything but the pfn / swap offset. Readers that decide by flags alone
+ * can index a PTE_FLAG_BYTE_VALUES-entry table with it.
+ */
+export const pteFlagByte = (e: PageTableEntry): number => e & FLAG_MASK;
+/** How many flag bytes there are (256). */
+export const PTE_FLAG_BYTE_VALUES = 1 << FLAG_BITS;
+/**
+ * An entry with flag byte `byte` and pfn / swap offset 1: a representative
+ * for code that tabulates decisions per flag byte (offset 0 would make the
+ * all-zero byte the none entry).
+ */
+export const pteWithFlagByte = (byte: number): PageTableEntry => ((1 << FLAG_BITS) | (byte & FLAG_MASK)) >>> 0;
 
 /** A present leaf mapping `pfn` with the given PTE_* flag bits. */
 export function mkPte(pfn: number, flags: number): Pte {

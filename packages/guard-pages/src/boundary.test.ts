@@ -18,7 +18,7 @@ import { guardInstallVma, guardInstallWalkOps, guardPages } from './index.js';
 import ownPackage from '../package.json' with { type: 'json' };
 
 const REPO_ROOT = join(import.meta.dirname, '../../..');
-const ALLOWED = ['guard-pages', 'hmm-migrate', 'pagemap-scan', 'uffd-wp'];
+const ALLOWED = ['guard-pages', 'hmm-migrate', 'uffd-wp'];
 const INTERNAL_IMPORT = /(?:from\s+|import\s*\(\s*|import\s+)['"]@pagewalk\/core-walk\/mm-internal['"]/;
 
 function sourceFiles(dir: string): string[] {
@@ -42,7 +42,7 @@ describe('lint fence', () => {
   it('flags an ordinary package importing mm-internal', async () => {
     const messages = await fenced('packages/scenario-runner/src/x.ts');
     expect(messages).toHaveLength(1);
-    expect(messages[0]!.message).toMatch(/mm-internal is only for guard-pages, uffd-wp, hmm-migrate and pagemap-scan/);
+    expect(messages[0]!.message).toMatch(/mm-internal is only for guard-pages, uffd-wp and hmm-migrate/);
     expect(await fenced('packages/cli/src/x.ts')).toHaveLength(1);
   });
 
@@ -121,7 +121,7 @@ describe('runtime check in the public walkers', () => {
 });
 
 describe('import scan', () => {
-  it('only guard-pages, uffd-wp, hmm-migrate and pagemap-scan import mm-internal', () => {
+  it('only guard-pages, uffd-wp and hmm-migrate import mm-internal', () => {
     const packagesDir = join(REPO_ROOT, 'packages');
     const importers = new Set<string>();
     for (const dir of readdirSync(packagesDir)) {

@@ -2,26 +2,57 @@
 // emulators implement with PAGEMAP_SCAN) on the simulator.
 //
 // The userfaultfd side is played by a few lines here: they implement the
-// UffdWpAsyncQuery contract and answer write faults asynchronously, which
-// is what @pagewalk/uffd-wp does for a uffd opened with UFFD_FEATURE_WP_ASYNC.
+// UffdWpAsyncQuery contract and the write-protect operations of
+// core-walk's UffdWpRange token (4 KiB pages only), and answer write faults
+// asynchronously, which is what @pagewalk/uffd-wp does for a uffd opened
+// with UFFD_FEATURE_WP_ASYNC.
 import {
   AccessKind,
   MAP_ANONYMOUS,
   MAP_PRIVATE,
   PROT_READ,
   PROT_WRITE,
+  UffdWpRangeToken,
   UserfaultHandlerToken,
   UserfaultOutcome,
   VM_UFFD_WP,
   createKernel,
+  makeUffdWpMarker,
+  pteMkuffdWp,
+  ptePresent,
+  pteUffdWp,
   type Feature,
   type Mm,
+  type UffdWpRange,
   type Vma,
 } from '@pagewalk/core-walk';
 import { pagemapScan, pagemapScanFeature, UffdWpAsyncQuery } from '@pagewalk/pagemap-scan';
 
 const PAGE = 4096;
 const asyncWpContext = { wpAsync: true };
+
+/** Write-protects the PTE at `slot`: a present page gets the uffd-wp bit, an empty one a marker. */
+function protectPte(mm: Mm, slot: number): void {
+  if (slot < 0) return;
+  const entry = mm.kernel.tables.entries[slot]!;
+  if (entry === 0) mm.kernel.tables.entries[slot] = makeUffdWpMarker();
+  else if (ptePresent(entry) && !pteUffdWp(entry)) mm.kernel.tables.entries[slot] = pteMkuffdWp(entry);
+}
+
+/** What WP_MATCHING asks of the provider, for anonymous 4 KiB pages. */
+const writeProtect: UffdWpRange = {
+  wpRange(mm, _vma, start, len) {
+    for (let a = start; a < start + len; a += PAGE) protectPte(mm, mm.pteSlot(a, true));
+    return 0;
+  },
+  wpPtes(mm, _vma, addr, runs, runCount) {
+    for (let k = 0; k < runCount; k++) for (let page = runs[2 * k]!; page < runs[2 * k + 1]!; page++) protectPte(mm, mm.pteSlot(addr + page * PAGE, false));
+    return 0;
+  },
+  wpPmd() {},
+  wpHugePte() {},
+  splitHugePmd() {},
+};
 
 /** Stand-in for @pagewalk/uffd-wp: "registered VMAs are WP-async", writes resolve in place. */
 const asyncWriteProtect: Feature = {
@@ -30,6 +61,7 @@ const asyncWriteProtect: Feature = {
     container.register(UffdWpAsyncQuery, {
       useValue: { isWpAsync: (vma: Vma) => vma.userfaultfdCtx === asyncWpContext, useMarkers: (vma: Vma) => (vma.flags & VM_UFFD_WP) !== 0 },
     });
+    container.register(UffdWpRangeToken, { useValue: writeProtect });
     container.register(UserfaultHandlerToken, { useValue: { handleUserfault: () => UserfaultOutcome.AsyncResolve } });
   },
 };

@@ -45,9 +45,7 @@ import { DEFAULT_ARENA_BASE as ARENA_BASE, createScenarioSession, scenarioFeatur
 import type { Scenario } from '@pagewalk/scenario';
 import * as uffdWp from '@pagewalk/uffd-wp';
 import * as pagemapScanModule from './index.js';
-import { claimMmInternal } from '@pagewalk/core-walk/mm-internal';
 
-const { walkPageRangeMm } = claimMmInternal();
 
 const PAGE = 4096;
 const at = (page: number) => ARENA_BASE + page * PAGE;
@@ -81,15 +79,11 @@ function scan(mm: Mm, page: number, pages: number, arg: Omit<PmScanArg, 'start' 
   };
 }
 
-/** Replaces one PTE through the mm-internal walker (a test's way to plant markers and special entries). */
+/** Replaces one PTE in the page-table pool (a test's way to plant markers and special entries). */
 function setPte(mm: Mm, page: number, make: (old: number) => number): void {
-  expect(
-    walkPageRangeMm(mm, at(page), at(page + 1), {
-      pteBatch(entries, first) {
-        entries[first] = make(entries[first]!) >>> 0;
-      },
-    }, null),
-  ).toBe(0);
+  const slot = mm.pteSlot(at(page), false);
+  expect(slot).toBeGreaterThanOrEqual(0);
+  mm.kernel.tables.entries[slot] = make(mm.kernel.tables.entries[slot]!) >>> 0;
 }
 
 describe('argument validation (pagemap_scan_get_args order and errno)', () => {

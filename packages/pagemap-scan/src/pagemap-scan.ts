@@ -11,19 +11,10 @@
  * - `pagemapScan(mm, arg)`: a typed call taking names or masks, returning
  *   `{ ret, walkEnd, regions }` or a negative errno.
  */
-import { Errno, PAGE_SIZE, PagewalkArgumentError, type Mm, type MmWalkOps } from '@pagewalk/core-walk';
-import { claimMmInternal } from '@pagewalk/core-walk/mm-internal';
-import {
-  bindScanBuffer,
-  categoryArgsKey,
-  createPagemapScanState,
-  flushScanBuffer,
-  holesMayMatch,
-  pagemapScanWalkOps,
-  pagemapScanWalkOpsNoHoles,
-  type PagemapScanState,
-  type RegionSink,
-} from './scan-walk.js';
+import { Errno, PAGE_SIZE, PagewalkArgumentError, UffdWpRangeToken, walkPageRange, type Kernel, type Mm, type MmWalkOps } from '@pagewalk/core-walk';
+import { bindScanBuffer, createPagemapScanState, createScanEnv, flushScanBuffer, type PagemapScanState, type RegionSink } from './scan-state.js';
+import { categoryArgsKey } from './scan-pte.js';
+import { holesMayMatch, pagemapScanWalkOps, pagemapScanWalkOpsNoHoles } from './scan-walk.js';
 import {
   PM_SCAN_CHECK_WPASYNC,
   PM_SCAN_WP_MATCHING,
@@ -42,8 +33,6 @@ import {
   type PmScanFlagName,
 } from './uapi.js';
 import { uffdWpAsyncQueryOf } from './uffd-wp-async-query.js';
-
-const { walkPageRangeMm } = claimMmInternal();
 
 /** struct pm_scan_arg, field for field (u64 values as numbers). */
 export interface PmScanArgRaw {
@@ -199,10 +188,27 @@ function pagemapScanGetArgs(arg: PmScanArgRaw, p: PagemapScanState): number {
   return start;
 }
 
-/** The state's own bounce buffer, restored after every scan (the state must not keep a user vector alive). */
-const ownBuffers = new WeakMap<PagemapScanState, { starts: Float64Array; ends: Float64Array; categories: Uint16Array }>();
+/**
+ * One scan state per kernel, with its ScanEnv (the userfaultfd provider,
+ * resolved once, and the fast loop's cache). Taken out of the map while a
+ * scan runs, so that a scan started meanwhile (none is, the simulator being
+ * single-threaded) would get a state of its own.
+ */
+const kernelStates = new WeakMap<Kernel, PagemapScanState>();
 
-let sharedState: PagemapScanState | null = null;
+function takeScanState(kernel: Kernel): PagemapScanState {
+  const p = kernelStates.get(kernel);
+  if (p !== undefined) {
+    kernelStates.delete(kernel);
+    return p;
+  }
+  return createPagemapScanState(createScanEnv(uffdWpAsyncQueryOf(kernel), kernel.resolve(UffdWpRangeToken)[0] ?? null));
+}
+
+/** Empty arrays the bounce buffer points at between scans (a state must not keep a user vector alive). */
+const NO_STARTS = new Float64Array(0);
+const NO_ENDS = new Float64Array(0);
+const NO_CATEGORIES = new Uint16Array(0);
 
 /**
  * ioctl(pagemap_fd, PAGEMAP_SCAN, arg) on `mm`. Returns the number of
@@ -219,57 +225,54 @@ export function pagemapScanIoctl(mm: Mm, arg: PmScanArgRaw, vec: PageRegionVec):
  * Internal: lets a test run the same ioctl over the reference PTE loop.
  */
 export function pagemapScanIoctlWith(mm: Mm, arg: PmScanArgRaw, vec: PageRegionVec, walkOps: MmWalkOps<PagemapScanState> | null): number {
-  // One state object reused across calls (scans do not nest: the simulator is single-threaded).
-  const p = sharedState ?? createPagemapScanState();
-  sharedState = null;
+  const kernel = mm.kernel;
+  const p = takeScanState(kernel);
+  const env = p.env;
   try {
     const start = pagemapScanGetArgs(arg, p);
     if (start < 0) return start;
+    // do_pagemap_scan: masks_of_interest, then pagemap_scan_init_bounce_buffer.
     p.masksOfInterest = p.categoryMask | p.categoryAnyofMask | p.returnMask;
-    p.hasBuffer = p.vecLen !== 0;
-    p.bufLen = p.hasBuffer ? Math.min(PM_SCAN_BOUNCE_REGIONS, p.vecLen) : 0;
-    p.rangesOut = 0;
-    if (p.hasBuffer) {
-      if (!ownBuffers.has(p)) ownBuffers.set(p, { starts: p.bufStart, ends: p.bufEnd, categories: p.bufCategories });
-      p.sink = vec;
-      bindScanBuffer(p);
-    } else {
-      p.bufBase = 0;
-      p.bufIndex = 0;
-    }
-    p.bufStart[p.bufBase] = 0;
-    p.bufEnd[p.bufBase] = 0;
-    p.bufCategories[p.bufBase] = 0;
     p.foundPages = 0;
     p.curVmaCategory = 0;
-    p.curVmaWpAllowed = false;
-    p.wpQuery = uffdWpAsyncQueryOf(mm.kernel);
-    p.catArgsKey = categoryArgsKey(p);
+    p.vecOut = null;
+    p.vecBuf = null;
+    p.vecBufIndex = 0;
+    p.vecBufLen = 0;
+    if (p.vecLen !== 0) {
+      p.vecBufLen = Math.min(PM_SCAN_BOUNCE_REGIONS, p.vecLen);
+      p.vecOut = vec;
+      bindScanBuffer(p);
+      const buf = p.vecBuf!;
+      buf.starts[buf.base] = 0;
+      buf.ends[buf.base] = 0;
+      buf.categories[buf.base] = 0;
+    }
+    env.rangesOut = 0;
+    env.wpRunCount = 0;
+    env.catArgsKey = categoryArgsKey(p);
     // Where no hole can match, the walker need not report holes at all.
     const ops = walkOps ?? (holesMayMatch(p) ? pagemapScanWalkOps : pagemapScanWalkOpsNoHoles);
 
     let ret = 0;
     for (let walkStart = start; walkStart < p.end; walkStart = p.walkEnd) {
-      // mm-internal walk: PM_SCAN_WP_MATCHING write-protects entries in place.
-      ret = walkPageRangeMm(mm, walkStart, p.end, ops, p);
+      ret = walkPageRange(mm, walkStart, p.end, ops, p);
       flushScanBuffer(p);
       if (ret !== -Errno.ENOSPC) break;
       if (p.vecLen === 0 || p.foundPages === p.maxPages) break;
     }
-    if (ret === 0 || ret === -Errno.ENOSPC) ret = p.rangesOut;
+    if (ret === 0 || ret === -Errno.ENOSPC) ret = env.rangesOut;
     if (p.walkEnd === 0) p.walkEnd = p.end;
     arg.walkEnd = p.walkEnd;
     return ret;
   } finally {
-    p.wpQuery = null;
-    p.sink = null;
-    const own = ownBuffers.get(p);
-    if (own !== undefined) {
-      p.bufStart = own.starts;
-      p.bufEnd = own.ends;
-      p.bufCategories = own.categories;
-    }
-    sharedState = p;
+    p.vecOut = null;
+    p.vecBuf = null;
+    env.buffer.starts = NO_STARTS;
+    env.buffer.ends = NO_ENDS;
+    env.buffer.categories = NO_CATEGORIES;
+    env.wpRunCount = 0;
+    kernelStates.set(kernel, p);
   }
 }
 
@@ -362,8 +365,10 @@ export function pmScanArgRaw(arg: PmScanArg): PmScanArgRaw {
 export function pagemapScan(mm: Mm, arg: PmScanArg): PmScanResult | number {
   const raw = pmScanArgRaw(arg);
   // Write-protect flags on a kernel with no userfaultfd provider can only skip
-  // every VMA (or fail with EPERM): say what to install instead.
-  if ((raw.flags & (PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC)) !== 0 && uffdWpAsyncQueryOf(mm.kernel) === null) {
+  // every VMA (or fail with EPERM): say what to install instead. WP_MATCHING
+  // also needs the provider's write-protect operations (UffdWpRangeToken).
+  const wpFlags = raw.flags & (PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC);
+  if (wpFlags !== 0 && (uffdWpAsyncQueryOf(mm.kernel) === null || ((wpFlags & PM_SCAN_WP_MATCHING) !== 0 && mm.kernel.resolve(UffdWpRangeToken).length === 0))) {
     throw new PagewalkArgumentError(
       'pagemapScan',
       'flags',

@@ -16,6 +16,7 @@ import {
   MAP_PRIVATE,
   PROT_READ,
   PROT_WRITE,
+  UffdWpRangeToken,
   VM_UFFD_WP,
   checkInvariants,
   createKernel,
@@ -26,17 +27,22 @@ import { PageRegionVec, pagemapScanIoctlWith, pmScanArgRaw } from './pagemap-sca
 import { pagemapScanReferenceWalkOps } from './scan-reference.js';
 import { UffdWpAsyncQuery } from './uffd-wp-async-query.js';
 import { PM_SCAN_CATEGORIES, PM_SCAN_CHECK_WPASYNC, PM_SCAN_WP_MATCHING } from './uapi.js';
+import { pagemapWpOps } from '@pagewalk/uffd-wp';
 
 const BASE = 0x7e00_0000_0000;
 const PAGE = 4096;
 /** Three PTE tables: enough for > 512 regions (every other page) and THP-sized spans. */
 const PAGES = 1536;
 
-/** Every VMA marked VM_UFFD_WP counts as WP_ASYNC with markers (what uffd-wp would answer). */
+/**
+ * Every VMA marked VM_UFFD_WP counts as WP_ASYNC with markers (what uffd-wp
+ * would answer); the write-protect operations are uffd-wp's own.
+ */
 const fakeUffdWp: Feature = {
   name: 'fake-uffd-wp-async',
   install(container) {
     container.register(UffdWpAsyncQuery, { useValue: { isWpAsync: () => true, useMarkers: () => true } });
+    container.register(UffdWpRangeToken, { useValue: pagemapWpOps });
   },
 };
 
@@ -158,5 +164,5 @@ describe('optimized scan = per-PTE reference', () => {
       }),
       { numRuns: Number(process.env.SCAN_EQ_RUNS ?? 300) },
     );
-  });
+  }, 60_000);
 });

@@ -24,6 +24,7 @@ export type {
 } from './userfaultfd-ctx.js';
 export { UffdWp, PagemapScanUffdQuery, uffdWpService } from './service.js';
 export { uffdWpRange, isUffdWpProtected } from './wp-range.js';
+export { pagemapWpOps } from './pagemap-wp.js';
 export { isWpAsync, isWpRegistered, isWpUnpopulated, useMarkers } from './vma-state.js';
 export { pagefaultFlags } from './fault-handler.js';
 export { scenarioOps, scenarioFaultHandler, scenarioUffd, faultFlagNames, UFFD_MODE_BITS } from './scenario-ops.js';
