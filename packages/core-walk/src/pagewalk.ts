@@ -33,7 +33,7 @@ import type { Vma } from './vma.js';
 import type { ShmemFile } from './shmem.js';
 import type { TablePool } from './page-table.js';
 import { allocTableAt, pgdOffset, pteOffset, tableSlot } from './pgtable-nav.js';
-import { internalWalks, publicViews } from './walk-registry.js';
+import { internalWalks, PUBLIC_UPPER_SLOT, PUBLIC_VIEW, publicViewOf } from './walk-registry.js';
 import { tracedWalk } from './trace.js';
 
 type Ops = MmWalkOpsUnsafe<any>;
@@ -67,14 +67,14 @@ function noneRunEnd(entries: Uint32Array, slot: number, lastSlot: number): numbe
  */
 function exposeEntry(walk: Walk, pool: TablePool, slot: number): number {
   const value = pool.entries[slot]!;
-  const view = publicViews.get(walk);
-  if (view === undefined) {
+  const view = publicViewOf(walk);
+  if (view === null) {
     walk.entries = pool.entries;
     walk.slot = slot;
   } else {
-    view.upper[0] = value;
-    walk.entries = view.upper;
-    walk.slot = 0;
+    view[PUBLIC_UPPER_SLOT] = value;
+    walk.entries = view;
+    walk.slot = PUBLIC_UPPER_SLOT;
   }
   return value;
 }
@@ -301,13 +301,13 @@ function walkPteRange(pmdSlot: number, addr: number, end: number, walk: Walk): n
 function walkPteRangeInner(pool: TablePool, slot: number, count: number, addr: number, walk: Walk): number {
   const ops = walk.ops;
   if (ops.installPte !== undefined) return walkPteInstall(pool, slot, count, addr, walk);
-  const view = publicViews.get(walk);
+  const view = publicViewOf(walk);
   // eslint-disable-next-line no-restricted-syntax -- used only up to the callback (or copied from at once)
   let entries = pool.entries;
-  if (view !== undefined) {
+  if (view !== null) {
     const first = slot % PTRS_PER_TABLE;
-    view.table.set(entries.subarray(slot, slot + count), first);
-    entries = view.table;
+    view.set(entries.subarray(slot, slot + count), first);
+    entries = view;
     slot = first;
   }
   if (ops.pteBatch !== undefined) {
@@ -317,7 +317,7 @@ function walkPteRangeInner(pool: TablePool, slot: number, count: number, addr: n
   }
   const pteEntry = ops.pteEntry;
   if (pteEntry === undefined) return 0;
-  if (view !== undefined) {
+  if (view !== null) {
     walk.entries = entries;
     return walkPteCopy(entries, slot, count, addr, walk, pteEntry);
   }
@@ -532,18 +532,18 @@ function enterVmaLock(mm: Mm, vma: Vma, mode: WalkLock): void {
  */
 function newWalk<S>(mm: Mm, ops: MmWalkOpsUnsafe<S>, state: S, vma: Vma | null, noVma: boolean, internal: boolean): MmWalk<S> {
   if (internal) {
-    const walk = walkObject(ops, mm, vma, noVma, state, mm.kernel.tables.entries);
+    const walk = walkObject(ops, mm, vma, noVma, state, mm.kernel.tables.entries, null);
     internalWalks.add(walk);
     return walk;
   }
-  const table = new Uint32Array(PTRS_PER_TABLE);
-  const walk = walkObject(ops, mm, vma, noVma, state, table);
-  publicViews.set(walk, { table, upper: new Uint32Array(1) });
-  return walk;
+  const view = new Uint32Array(PUBLIC_UPPER_SLOT + 1);
+  return walkObject(ops, mm, vma, noVma, state, view, view);
 }
 
-function walkObject<S>(ops: MmWalkOpsUnsafe<S>, mm: Mm, vma: Vma | null, noVma: boolean, state: S, entries: Uint32Array): MmWalk<S> {
-  return { ops, mm, vma, action: WalkAction.Subtree, noVma, state, entries, slot: 0 };
+function walkObject<S>(ops: MmWalkOpsUnsafe<S>, mm: Mm, vma: Vma | null, noVma: boolean, state: S, entries: Uint32Array, view: Uint32Array | null): MmWalk<S> {
+  const walk: MmWalk<S> = { ops, mm, vma, action: WalkAction.Subtree, noVma, state, entries, slot: 0 };
+  Object.defineProperty(walk, PUBLIC_VIEW, { value: view, writable: false, enumerable: false, configurable: false });
+  return walk;
 }
 
 // Walk objects get callers' ops and state of every shape. Had the first
@@ -553,8 +553,8 @@ function walkObject<S>(ops: MmWalkOpsUnsafe<S>, mm: Mm, vma: Vma | null, noVma: 
 // walker came (and a large callback may then stay unoptimized). Two walk
 // objects of different shapes made here give the fields their general
 // types from the start.
-walkObject({}, null as unknown as Mm, null, false, undefined, new Uint32Array(0));
-walkObject({ walkLock: WalkLock.Read }, {} as Mm, null, true, { generic: true }, new Uint32Array(0));
+walkObject({}, null as unknown as Mm, null, false, undefined, new Uint32Array(0), null);
+walkObject({ walkLock: WalkLock.Read }, {} as Mm, null, true, { generic: true }, new Uint32Array(0), new Uint32Array(0));
 
 /* ------------------------------------------------------ ops snapshot */
 

@@ -9,12 +9,19 @@ import type { MmWalk } from './walk-ops.js';
 export const internalWalks = new WeakSet<MmWalk<any>>();
 
 /**
- * Public walks see read-only copies: `table` holds the PTE table being
- * walked (refreshed once per table), `upper` the one upper-level entry of
- * the current pgd/p4d/pud/pmd/hugetlb callback.
+ * Public walks see read-only copies, held on the walk object under this
+ * symbol as a non-writable, non-configurable property (so a callback that
+ * finds the symbol still cannot swap the copy for the pool): entries
+ * 0..511 hold the PTE table being walked (refreshed once per table), entry
+ * PUBLIC_UPPER_SLOT the one upper-level entry of the current
+ * pgd/p4d/pud/pmd/hugetlb callback. Mm-internal walks hold null. A
+ * property rather than a WeakMap because the walker reads it once per
+ * upper-level entry: a WeakMap lookup there cost a THP scan ~5 %.
  */
-export interface PublicView {
-  readonly table: Uint32Array;
-  readonly upper: Uint32Array;
+export const PUBLIC_VIEW: unique symbol = Symbol('pagewalk.publicView');
+export const PUBLIC_UPPER_SLOT = 512;
+
+/** The read-only copy buffer of a public walk, null for an mm-internal walk. */
+export function publicViewOf(walk: MmWalk<any>): Uint32Array | null {
+  return (walk as unknown as { readonly [PUBLIC_VIEW]: Uint32Array | null })[PUBLIC_VIEW];
 }
-export const publicViews = new WeakMap<MmWalk<any>, PublicView>();
