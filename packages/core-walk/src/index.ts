@@ -43,9 +43,9 @@ export { TablePool } from './page-table.js';
 
 export {
   KernelProfileToken, MadviseBehaviorToken, UserfaultHandlerToken, DevicePrivateHandlerToken, KernelReadyToken,
-  FeatureServiceToken, UserfaultReason, UserfaultOutcome,
+  UffdWpAsyncQueryToken, UserfaultReason, UserfaultOutcome,
 } from './feature.js';
-export type { Feature, MadviseBehavior, UserfaultHandler, DevicePrivateHandler, KernelReadyHook, FeatureService } from './feature.js';
+export type { Feature, MadviseBehavior, UserfaultHandler, UffdWpAsyncQuery, DevicePrivateHandler, KernelReadyHook } from './feature.js';
 export { token, resolveToken, resolveAllTokens } from './di/tokens.js';
 export type { Token } from './di/tokens.js';
 export type { DependencyContainer } from './di/container.js';

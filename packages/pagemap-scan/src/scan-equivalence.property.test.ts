@@ -16,6 +16,7 @@ import {
   MAP_PRIVATE,
   PROT_READ,
   PROT_WRITE,
+  UffdWpAsyncQueryToken,
   VM_UFFD_WP,
   checkInvariants,
   createKernel,
@@ -24,7 +25,6 @@ import {
 } from '@pagewalk/core-walk';
 import { PageRegionVec, pagemapScanIoctlWith, pmScanArgRaw } from './pagemap-scan.js';
 import { pagemapScanReferenceWalkOps } from './scan-reference.js';
-import { UffdWpAsyncQuery } from './uffd-wp-async-query.js';
 import { PM_SCAN_CATEGORIES, PM_SCAN_CHECK_WPASYNC, PM_SCAN_WP_MATCHING } from './uapi.js';
 
 const BASE = 0x7e00_0000_0000;
@@ -36,7 +36,7 @@ const PAGES = 1536;
 const fakeUffdWp: Feature = {
   name: 'fake-uffd-wp-async',
   install(container) {
-    container.register(UffdWpAsyncQuery, { useValue: { isWpAsync: () => true, useMarkers: () => true } });
+    container.register(UffdWpAsyncQueryToken, { useValue: { isWpAsync: () => true, useMarkers: () => true } });
   },
 };
 
