@@ -12,6 +12,7 @@ import { checkInvariants } from '@pagewalk/core-walk';
 import { plugin as pagemapScan } from '@pagewalk/pagemap-scan';
 import {
   describeMissing,
+  featureAdvice,
   loadCorpus,
   missingCapabilities,
   recordedResults,
@@ -20,7 +21,8 @@ import {
 import { plugin as guardPages } from './index.js';
 
 const features = [guardPages, pagemapScan];
-const corpus = loadCorpus().filter((entry) => entry.scenario.ops.some((op) => op.op === 'madvise' && (guardPages.advice ?? []).includes(op.advice)));
+const guardAdvice = featureAdvice([guardPages]);
+const corpus = loadCorpus().filter((entry) => entry.scenario.ops.some((op) => op.op === 'madvise' && guardAdvice.includes(op.advice)));
 
 describe('kernel-recorded guard scenarios', () => {
   it('the corpus has guard scenarios', () => {
