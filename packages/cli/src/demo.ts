@@ -5,7 +5,6 @@
 import { AccessKind } from '@pagewalk/core-walk';
 import { parseScenarioValue, type OpName, type OpResult, type ScenarioOp } from '@pagewalk/scenario';
 import { createScenarioSession, signalOf, type ScenarioFeature, type ScenarioSession } from '@pagewalk/scenario-runner';
-import { FEATURE_PACKAGES } from './feature-loader.js';
 
 /** A result, or the outcome of a custom action such as fork (then `op` is that action's name). */
 export type DemoResult = Omit<OpResult, 'op'> & { op: string };
@@ -27,7 +26,7 @@ export interface DemoStep {
 
 interface StepScript {
   title: string;
-  /** The feature package the step needs (by directory name), if any. */
+  /** The feature the step needs (its plugin's name: the package's directory under @pagewalk/), if any. */
   feature?: string;
   /** Run the step; `op` executes a scenario op with its explanation. */
   run(step: StepRunner): void;
@@ -162,14 +161,8 @@ export function runDemo(features: readonly ScenarioFeature[]): DemoStep[] {
   const loaded = new Set(features.map((feature) => feature.name));
   return STEPS.map((script) => {
     const step: DemoStep = { title: script.title, rows: [] };
-    const featurePackage = FEATURE_PACKAGES.find((candidate) => candidate.name === script.feature);
-    if (featurePackage !== undefined && !loaded.has(featurePackage.name)) {
-      step.skipped = `needs ${featurePackage.specifier} (${featurePackage.summary}), which is not installed`;
-      return step;
-    }
-    const missingOps = (featurePackage?.ops ?? []).filter((name: OpName) => !session.supports(name));
-    if (missingOps.length > 0) {
-      step.skipped = `${featurePackage?.specifier ?? 'the simulator'} does not implement ${missingOps.join(', ')} yet`;
+    if (script.feature !== undefined && !loaded.has(script.feature)) {
+      step.skipped = `needs @pagewalk/${script.feature}, which is not installed`;
       return step;
     }
     const reason = script.unavailable?.(session) ?? null;

@@ -64,7 +64,7 @@ describe('runFuzz', () => {
 describe('pagewalk fuzz (fake kernel)', () => {
   it('writes the shrunk scenario and exits 1', async () => {
     const out = temporaryDirectory();
-    const features = [{ name: 'fake', ops: {} }];
+    const features = [{ name: 'fake', summary: 'nothing', install: () => undefined, ops: {} }];
     const run = await runCli(['fuzz', '--count', '300', '--seed', '4', '--out', out], { kernel: disagreeOnBigPageout, features });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(1);

@@ -6,8 +6,7 @@ export { checkScenario, describeOp, formatDifference, usesDeviceOps } from './co
 export type { ConformDifference, ConformOutcome, SimulateScenario } from './conformance.js';
 export { describeResult, formatDemo, runDemo } from './demo.js';
 export type { DemoResult, DemoRow, DemoStep } from './demo.js';
-export { FEATURE_PACKAGES, adaptFeatureModule, loadScenarioFeatures } from './feature-loader.js';
-export type { FeaturePackage } from './feature-loader.js';
+export { featurePackageNames, loadScenarioFeatures } from './feature-loader.js';
 export { runFuzz, scenarioArbitrary } from './fuzz.js';
 export type { FuzzMismatch, FuzzOptions, FuzzProgress, FuzzReport, ScenarioArbitraryOptions } from './fuzz.js';
 export { KernelRunError, loadKernelExecutor } from './kernel-executor.js';

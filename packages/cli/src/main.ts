@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ADVICE_NAMES, DEVICE_OP_NAMES, ScenarioError, canonicalResult, canonicalResults, skipReason, type OpName, type Scenario } from '@pagewalk/scenario';
-import { ADVICE_VALUES, createScenarioSession, runScenario, simulatorSkipReason, type ScenarioFeature } from '@pagewalk/scenario-runner';
+import { coreAdviceNames, createScenarioSession, featureAdvice, runScenario, simulatorSkipReason, type ScenarioFeature } from '@pagewalk/scenario-runner';
 import { CliError, UsageError } from './cli-error.js';
 import { checkScenario, formatDifference, type SimulateScenario } from './conformance.js';
 import { formatDemo, runDemo } from './demo.js';
@@ -230,8 +230,8 @@ const fuzzCommand: Command = async (parsed, context) => {
   const ops = (['mmap', 'munmap', 'mprotect', 'madvise', 'mlock', 'munlock', 'write', 'read', 'clear_soft_dirty', 'scan', 'pagemap', 'uffd_open', 'uffd_register', 'uffd_unregister', 'uffd_wp', 'mremap'] as OpName[]).filter(
     (name) => probe.supports(name),
   );
-  // Guard advice without the guard feature is EINVAL by design (a kernel without it); fuzz it only when modelled.
-  const advice = ADVICE_NAMES.filter((name) => !name.startsWith('guard_') || probe.kernel.madviseBehaviors.has(ADVICE_VALUES[name]));
+  // Advice a feature adds is EINVAL without it by design (a kernel without it); fuzz it only when modelled.
+  const advice = ADVICE_NAMES.filter((name) => coreAdviceNames().has(name) || featureAdvice(features).includes(name));
   const { io } = context;
   io.stdout(`fuzz: ${count} scenarios, seed ${seed}${profiles ? ', with profiles (THP mode, huge zero page, swap file or zram, hugetlb pages)' : ''}, ops: ${ops.join(' ')}\n`);
   const progress = createProgress(io.stdout, io.isTty);

@@ -55,6 +55,24 @@ export interface UserfaultHandler {
 }
 export const UserfaultHandlerToken = token<UserfaultHandler>('core-walk/UserfaultHandler');
 
+/**
+ * What PAGEMAP_SCAN asks the userfaultfd feature about a VMA (its
+ * WPALLOWED, WP_MATCHING and CHECK_WPASYNC). Declared here, between the
+ * two features, so that neither imports the other: uffd-wp provides it,
+ * pagemap-scan resolves it.
+ */
+export interface UffdWpAsyncQuery {
+  /** userfaultfd_wp_async(vma): the VMA's userfaultfd context was opened with UFFD_FEATURE_WP_ASYNC. */
+  isWpAsync(vma: Vma): boolean;
+  /**
+   * userfaultfd_wp_use_markers(vma): the VMA is registered for WP and none
+   * entries get uffd-wp markers (file/shmem/hugetlb always; anon with
+   * UFFD_FEATURE_WP_UNPOPULATED, which WP_ASYNC implies).
+   */
+  useMarkers(vma: Vma): boolean;
+}
+export const UffdWpAsyncQueryToken = token<UffdWpAsyncQuery>('core-walk/UffdWpAsyncQuery');
+
 /** A fault on a device-private entry (the page's owner migrates it back to RAM). */
 export interface DevicePrivateHandler {
   /** Returns 0 after migrating the page back (retry), or a VM_FAULT_* code. */
@@ -102,10 +120,3 @@ export interface KernelReadyHook {
   onKernelReady(kernel: Kernel): void;
 }
 export const KernelReadyToken = token<KernelReadyHook>('core-walk/KernelReady');
-
-/** A public service a feature offers to programs and to other features. */
-export interface FeatureService<T = unknown> {
-  readonly name: string;
-  readonly service: T;
-}
-export const FeatureServiceToken = token<FeatureService>('core-walk/FeatureService');

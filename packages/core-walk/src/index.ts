@@ -44,9 +44,9 @@ export { TablePool } from './page-table.js';
 
 export {
   KernelProfileToken, MadviseBehaviorToken, UserfaultHandlerToken, DevicePrivateHandlerToken, KernelReadyToken,
-  FeatureServiceToken, UserfaultReason, UserfaultOutcome, UffdWpRangeToken,
+  UffdWpAsyncQueryToken, UserfaultReason, UserfaultOutcome, UffdWpRangeToken,
 } from './feature.js';
-export type { Feature, MadviseBehavior, UserfaultHandler, DevicePrivateHandler, KernelReadyHook, FeatureService, UffdWpRange } from './feature.js';
+export type { Feature, MadviseBehavior, UserfaultHandler, UffdWpAsyncQuery, DevicePrivateHandler, KernelReadyHook, UffdWpRange } from './feature.js';
 export { token, resolveToken, resolveAllTokens } from './di/tokens.js';
 export type { Token } from './di/tokens.js';
 export type { DependencyContainer } from './di/container.js';

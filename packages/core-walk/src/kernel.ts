@@ -7,7 +7,6 @@ import { resolveAllTokens, type Token } from './di/tokens.js';
 import { Errno } from './errno.js';
 import {
   DevicePrivateHandlerToken,
-  FeatureServiceToken,
   KernelProfileToken,
   KernelReadyToken,
   MadviseBehaviorToken,
@@ -56,7 +55,6 @@ export class Kernel {
   readonly devicePrivate: DevicePrivateHandler | null;
   /** The trace listener (see trace()), null when tracing is off. */
   tracer: TraceListener | null = null;
-  private readonly services: Map<string, unknown>;
   private readonly container: DependencyContainer;
 
   /** Use createKernel(). */
@@ -84,17 +82,11 @@ export class Kernel {
     this.madviseBehaviors = behaviors;
     this.userfault = resolveAllTokens(container, UserfaultHandlerToken)[0] ?? null;
     this.devicePrivate = resolveAllTokens(container, DevicePrivateHandlerToken)[0] ?? null;
-    this.services = new Map(resolveAllTokens(container, FeatureServiceToken).map((s) => [s.name, s.service]));
     for (const hook of resolveAllTokens(container, KernelReadyToken)) hook.onKernelReady(this);
   }
 
   hasFeature(name: string): boolean {
     return this.featureNames.includes(name);
-  }
-
-  /** A service a feature registered under FeatureServiceToken, by name. */
-  service<T>(name: string): T | undefined {
-    return this.services.get(name) as T | undefined;
   }
 
   /** Resolves a token from this kernel's container (for wiring only, never on a hot path). */

@@ -9,20 +9,20 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalResults, firstDifference, skipReason } from '@pagewalk/scenario';
 import { checkInvariants } from '@pagewalk/core-walk';
-import * as pagemapScan from '@pagewalk/pagemap-scan';
+import { plugin as pagemapScan } from '@pagewalk/pagemap-scan';
 import {
-  FEATURE_ADVICE,
   describeMissing,
+  featureAdvice,
   loadCorpus,
   missingCapabilities,
   recordedResults,
   runScenario,
-  scenarioFeatureOf,
 } from '@pagewalk/scenario-runner';
-import * as guardPages from './index.js';
+import { plugin as guardPages } from './index.js';
 
-const features = [scenarioFeatureOf('guard-pages', guardPages), scenarioFeatureOf('pagemap-scan', pagemapScan)];
-const corpus = loadCorpus().filter((entry) => entry.scenario.ops.some((op) => op.op === 'madvise' && FEATURE_ADVICE.includes(op.advice)));
+const features = [guardPages, pagemapScan];
+const guardAdvice = featureAdvice([guardPages]);
+const corpus = loadCorpus().filter((entry) => entry.scenario.ops.some((op) => op.op === 'madvise' && guardAdvice.includes(op.advice)));
 
 describe('kernel-recorded guard scenarios', () => {
   it('the corpus has guard scenarios', () => {

@@ -7,6 +7,7 @@
  * on Linux 6.18. The walk ops and per-VMA steps are exported for reuse and
  * inspection.
  */
+export { plugin } from './plugin.js';
 export { guardPages, guardInstallBehavior, guardRemoveBehavior } from './register.js';
 export {
   guardInstallWalkOps,

@@ -16,6 +16,7 @@ import {
   PG_LOCKED,
   PG_ZONE_DEVICE,
   VM_FAULT_SIGBUS,
+  token,
   type DevicePrivateHandler,
   type Kernel,
   type Mm,
@@ -137,13 +138,18 @@ export class HmmRegistry {
   };
 }
 
-/** The name the feature's service is registered under (Kernel.service). */
+/**
+ * The feature's name.
+ * @deprecated The registry is no longer looked up by name: use HmmRegistryToken (or hmmRegistryOf).
+ */
 export const HMM_SERVICE_NAME = 'hmm-migrate';
+
+/** The kernel's registry of device pages (`Symbol.for('@pagewalk/hmm-migrate/HmmRegistry')`). */
+export const HmmRegistryToken = token<HmmRegistry>('hmm-migrate/HmmRegistry');
 
 /** The feature's registry in `kernel`; throws a clear error when the feature is not installed. */
 export function hmmRegistryOf(kernel: Kernel): HmmRegistry {
-  const registry = kernel.service<HmmRegistry>(HMM_SERVICE_NAME);
+  const registry = kernel.resolve(HmmRegistryToken)[0];
   if (registry === undefined) throw new Error('hmm-migrate is not installed in this kernel: createKernel({ features: [hmmMigrate] })');
   return registry;
 }
-

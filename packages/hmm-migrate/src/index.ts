@@ -5,8 +5,9 @@
  * exclusive access, and the HMM test driver (lib/test_hmm.c) as a device
  * API and as the `dev_*` scenario ops.
  */
+export { plugin } from './plugin.js';
 export { hmmMigrate } from './register.js';
-export { HmmRegistry, hmmRegistryOf, HMM_SERVICE_NAME } from './device-pagemap.js';
+export { HmmRegistry, HmmRegistryToken, hmmRegistryOf, HMM_SERVICE_NAME } from './device-pagemap.js';
 export type { DeviceFault, DevicePagemap, DevicePagemapOps } from './device-pagemap.js';
 export {
   MIGRATE_PFN_MIGRATE,

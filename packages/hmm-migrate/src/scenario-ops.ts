@@ -1,11 +1,18 @@
 /**
  * The scenario ops of SCENARIO.md "Device ops" (simulator only): one test
  * device per scenario, opened by the scenario's process on first use.
- * The handler type mirrors @pagewalk/scenario-runner's ScenarioOpHandler
- * structurally (the CLI, which loads this package, re-exports it).
+ * The handler types are @pagewalk/scenario's FeaturePlugin contract.
  */
 import { PAGE_SIZE, errnoName, type Kernel, type Mm } from '@pagewalk/core-walk';
-import type { DeviceSnapshotName, OpName, OpResult, ScenarioOp, ScenarioOpOf } from '@pagewalk/scenario';
+import type {
+  DeviceSnapshotName,
+  OpName,
+  OpResult,
+  ScenarioOpContext,
+  ScenarioOpHandler,
+  ScenarioOpHandlers,
+  ScenarioOpOf,
+} from '@pagewalk/scenario';
 import {
   HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL,
   HMM_DMIRROR_PROT_DEV_PRIVATE_REMOTE,
@@ -20,15 +27,10 @@ import {
   type HmmMirror,
 } from './dmirror.js';
 
-/** What a handler sees of the scenario session (the scenario runner's ScenarioContext, structurally). */
-export interface DeviceScenarioContext {
-  readonly kernel: Kernel;
-  readonly mm: Mm;
-  addressOf(page: number): number;
-  readonly featureState: Map<string, unknown>;
-}
+/** What a handler sees: @pagewalk/scenario's ScenarioOpContext over core-walk's kernel and mm. */
+export type DeviceScenarioContext = ScenarioOpContext<Kernel, Mm>;
 
-export type DeviceScenarioOpHandler = (op: ScenarioOp, context: DeviceScenarioContext) => OpResult;
+export type DeviceScenarioOpHandler = ScenarioOpHandler<Kernel, Mm>;
 
 const STATE_KEY = 'hmm-migrate';
 
@@ -66,7 +68,7 @@ function handler<Name extends OpName>(run: (op: ScenarioOpOf<Name>, context: Dev
   return (op, context) => run(op as ScenarioOpOf<Name>, context);
 }
 
-export const scenarioOps: Partial<Record<OpName, DeviceScenarioOpHandler>> = {
+export const scenarioOps: ScenarioOpHandlers<Kernel, Mm> = {
   dev_migrate: handler<'dev_migrate'>((op, context) => {
     const result = scenarioMirror(context).migrateToDevice(context.addressOf(op.page), op.pages);
     return result.ret !== 0 ? failure('dev_migrate', result.ret) : { op: 'dev_migrate', ret: 0, migrated: result.cpages };

@@ -7,10 +7,10 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalResults, firstDifference, skipReason } from '@pagewalk/scenario';
 import { checkInvariants } from '@pagewalk/core-walk';
-import { loadCorpus, missingCapabilities, recordedResults, runScenario, scenarioFeatureOf, usesAnyOp } from '@pagewalk/scenario-runner';
-import * as pagemapScan from './index.js';
+import { loadCorpus, missingCapabilities, recordedResults, runScenario, usesAnyOp } from '@pagewalk/scenario-runner';
+import { plugin } from './index.js';
 
-const features = [scenarioFeatureOf('pagemap-scan', pagemapScan)];
+const features = [plugin];
 const ours = loadCorpus().filter((entry) => usesAnyOp(entry.scenario, ['scan', 'pagemap']));
 const runnable = ours.filter(
   (entry) => recordedResults(entry) !== null && skipReason(entry.scenario) === null && missingCapabilities(entry.scenario, features).length === 0,

@@ -11,7 +11,8 @@ export { pagemapRead, readPagemap, pagemapWalkOps, PagemapEntries } from './page
 export type { PagemapReadOptions, PagemapReadState } from './pagemap-read.js';
 export { clearRefs } from './clear-refs.js';
 export { UffdWpAsyncQuery, uffdWpAsyncQueryOf } from './uffd-wp-async-query.js';
-export { pagemapScanFeature } from './register.js';
+export { plugin } from './plugin.js';
+export { pagemapScanFeature, PagemapScanServiceToken } from './register.js';
 export type { PagemapScanService } from './register.js';
 export { scenarioOps, scanOpArg } from './scenario-ops.js';
 export type { ScenarioOpContext, ScenarioOpHandler } from './scenario-ops.js';

@@ -31,9 +31,11 @@ import {
   PAGE_IS_WRITTEN,
   PM_SCAN_DEFAULT_VEC,
   PageRegionVec,
+  PagemapScanServiceToken,
   USER_PTR_MAX,
   pagemapScan,
   pagemapScanFeature,
+  plugin,
   pagemapScanIoctl,
   pmScanArgRaw,
   readPagemap,
@@ -41,10 +43,9 @@ import {
   type PmScanArg,
   type PmScanResult,
 } from './index.js';
-import { DEFAULT_ARENA_BASE as ARENA_BASE, createScenarioSession, scenarioFeatureOf, type ScenarioSession } from '@pagewalk/scenario-runner';
+import { DEFAULT_ARENA_BASE as ARENA_BASE, createScenarioSession, type ScenarioSession } from '@pagewalk/scenario-runner';
 import type { Scenario } from '@pagewalk/scenario';
-import * as uffdWp from '@pagewalk/uffd-wp';
-import * as pagemapScanModule from './index.js';
+import { plugin as uffdWp } from '@pagewalk/uffd-wp';
 
 
 const PAGE = 4096;
@@ -301,7 +302,7 @@ describe('masks, coalescing and limits', () => {
 });
 
 describe('write-protect (with @pagewalk/uffd-wp in WP_ASYNC mode)', () => {
-  const features = [scenarioFeatureOf('pagemap-scan', pagemapScanModule), scenarioFeatureOf('uffd-wp', uffdWp)];
+  const features = [plugin, uffdWp];
   /** A process with pagemap-scan and uffd-wp, [page, page + pages) mapped and registered for async write-protect. */
   function wpSession(page: number, pages: number, profile: Scenario['profile'] = {}, hugetlb = false): ScenarioSession {
     const session = createScenarioSession({ arena_pages: page + pages, profile }, { features });
@@ -397,9 +398,9 @@ describe('typed API', () => {
     expect(pagemapScan(mm, { start: at(0), end: at(4), vec: 0 })).toEqual({ ret: 0, walkEnd: at(4), regions: [] });
     expect(pagemapScan(mm, { start: at(0) + 1, end: at(4) })).toBe(-Errno.EINVAL);
   });
-  it('kernel.service exposes the API', () => {
+  it('PagemapScanServiceToken exposes the API', () => {
     const { kernel } = setup();
-    expect(kernel.service<{ pagemapScan: typeof pagemapScan }>('pagemap-scan')?.pagemapScan).toBe(pagemapScan);
+    expect(kernel.resolve(PagemapScanServiceToken)[0]?.pagemapScan).toBe(pagemapScan);
   });
 });
 

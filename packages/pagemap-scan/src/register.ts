@@ -1,20 +1,23 @@
 /**
  * The feature plugin: the only file that touches the DI container. It
  * resolves the userfaultfd query once the kernel is ready and offers the
- * package's API as a named service (`kernel.service('pagemap-scan')`).
+ * package's API under its own typed token (`PagemapScanServiceToken`).
  */
-import { FeatureServiceToken, KernelReadyToken, type DependencyContainer, type Feature, type FeatureService, type KernelReadyHook } from '@pagewalk/core-walk';
+import { KernelReadyToken, token, type DependencyContainer, type Feature, type KernelReadyHook } from '@pagewalk/core-walk';
 import { pagemapScan, pagemapScanIoctl } from './pagemap-scan.js';
 import { pagemapRead, readPagemap } from './pagemap-read.js';
 import { uffdWpAsyncQueryOf } from './uffd-wp-async-query.js';
 
-/** What `kernel.service('pagemap-scan')` returns. */
+/** What `kernel.resolve(PagemapScanServiceToken)[0]` returns. */
 export interface PagemapScanService {
   readonly pagemapScan: typeof pagemapScan;
   readonly pagemapScanIoctl: typeof pagemapScanIoctl;
   readonly pagemapRead: typeof pagemapRead;
   readonly readPagemap: typeof readPagemap;
 }
+
+/** This package's own token (`Symbol.for('@pagewalk/pagemap-scan/PagemapScanService')`). */
+export const PagemapScanServiceToken = token<PagemapScanService>('pagemap-scan/PagemapScanService');
 
 const service: PagemapScanService = { pagemapScan, pagemapScanIoctl, pagemapRead, readPagemap };
 
@@ -24,12 +27,11 @@ const kernelReady: KernelReadyHook = {
   },
 };
 
-/** PAGEMAP_SCAN and /proc/pid/pagemap (fs/proc/task_mmu.c). */
+/** PAGEMAP_SCAN and /proc/pid/pagemap (fs/proc/task_mmu.c): the kernel half of `plugin`. */
 export const pagemapScanFeature: Feature = {
   name: 'pagemap-scan',
   install(container: DependencyContainer) {
     container.register(KernelReadyToken, { useValue: kernelReady });
-    const entry: FeatureService<PagemapScanService> = { name: 'pagemap-scan', service };
-    container.register(FeatureServiceToken, { useValue: entry });
+    container.register(PagemapScanServiceToken, { useValue: service });
   },
 };

@@ -16,6 +16,7 @@ import {
   MAP_PRIVATE,
   PROT_READ,
   PROT_WRITE,
+  UffdWpAsyncQueryToken,
   UffdWpRangeToken,
   VM_UFFD_WP,
   checkInvariants,
@@ -25,7 +26,6 @@ import {
 } from '@pagewalk/core-walk';
 import { PageRegionVec, pagemapScanIoctlWith, pmScanArgRaw } from './pagemap-scan.js';
 import { pagemapScanReferenceWalkOps } from './scan-reference.js';
-import { UffdWpAsyncQuery } from './uffd-wp-async-query.js';
 import { PM_SCAN_CATEGORIES, PM_SCAN_CHECK_WPASYNC, PM_SCAN_WP_MATCHING } from './uapi.js';
 import { pagemapWpOps } from '@pagewalk/uffd-wp';
 
@@ -41,7 +41,7 @@ const PAGES = 1536;
 const fakeUffdWp: Feature = {
   name: 'fake-uffd-wp-async',
   install(container) {
-    container.register(UffdWpAsyncQuery, { useValue: { isWpAsync: () => true, useMarkers: () => true } });
+    container.register(UffdWpAsyncQueryToken, { useValue: { isWpAsync: () => true, useMarkers: () => true } });
     container.register(UffdWpRangeToken, { useValue: pagemapWpOps });
   },
 };

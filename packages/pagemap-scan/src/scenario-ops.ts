@@ -1,12 +1,19 @@
 /**
  * The scenario ops this package implements (SCENARIO.md `scan` and
- * `pagemap`), in the handler shape the pagewalk CLI loads from feature
- * packages. The context type is a structural subset of
- * @pagewalk/scenario-runner's ScenarioContext, declared here so that this
- * package needs the runner only for its tests (a devDependency).
+ * `pagemap`), in the handler shape of @pagewalk/scenario's FeaturePlugin
+ * contract (`plugin.ops`).
  */
 import { errnoName, PAGE_SIZE, type Kernel, type Mm } from '@pagewalk/core-walk';
-import { categoryMaskOf, type OpName, type OpResult, type ScanOp, type ScanRegion, type ScenarioOp } from '@pagewalk/scenario';
+import {
+  categoryMaskOf,
+  type OpResult,
+  type ScanOp,
+  type ScanRegion,
+  type ScenarioOp,
+  type ScenarioOpContext as ContractContext,
+  type ScenarioOpHandler as ContractHandler,
+  type ScenarioOpHandlers,
+} from '@pagewalk/scenario';
 import { PageRegionVec, pagemapScanIoctl, type PmScanArgRaw } from './pagemap-scan.js';
 import { readPagemap } from './pagemap-read.js';
 import {
@@ -18,16 +25,10 @@ import {
   pagemapFlagNames,
 } from './uapi.js';
 
-/** What a handler needs from the scenario runner's ScenarioContext (a structural subset of it). */
-export interface ScenarioOpContext {
-  readonly kernel: Kernel;
-  readonly mm: Mm;
-  readonly arenaBase: number;
-  addressOf(page: number): number;
-  pageOf(address: number): number;
-}
+/** What a handler sees: the contract's context over core-walk's kernel and mm. */
+export type ScenarioOpContext = ContractContext<Kernel, Mm>;
 
-export type ScenarioOpHandler = (op: ScenarioOp, context: ScenarioOpContext) => OpResult;
+export type ScenarioOpHandler = ContractHandler<Kernel, Mm>;
 
 /** The pm_scan_arg a `scan` op describes, raw overrides applied. */
 export function scanOpArg(op: ScanOp, arenaBase: number): PmScanArgRaw {
@@ -73,7 +74,7 @@ function pagemapHandler(op: ScenarioOp, context: ScenarioOpContext): OpResult {
 }
 
 /** Handlers of the `scan` and `pagemap` ops. */
-export const scenarioOps: Partial<Record<OpName, ScenarioOpHandler>> = {
+export const scenarioOps: ScenarioOpHandlers<Kernel, Mm> = {
   scan: scanHandler,
   pagemap: pagemapHandler,
 };

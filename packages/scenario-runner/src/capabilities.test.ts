@@ -1,7 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { MADV_GUARD_INSTALL, MADV_GUARD_REMOVE, MadviseBehaviorToken, type Feature, type MadviseBehavior } from '@pagewalk/core-walk';
+import { MADV_GUARD_INSTALL, MADV_GUARD_REMOVE, MadviseBehaviorToken, type MadviseBehavior } from '@pagewalk/core-walk';
 import { parseScenarioValue } from '@pagewalk/scenario';
-import { describeMissing, missingCapabilities, scenarioFeatureOf, usesAnyOp, type ScenarioFeature } from './index.js';
+import {
+  FeaturePluginError,
+  coreAdviceNames,
+  createScenarioSession,
+  describeMissing,
+  featureAdvice,
+  featureOps,
+  featurePluginOf,
+  missingCapabilities,
+  scenarioFeatureOf,
+  usesAnyOp,
+  type ScenarioFeature,
+  type ScenarioOpHandler,
+} from './index.js';
 
 const scenario = parseScenarioValue(
   {
@@ -19,8 +32,10 @@ const scenario = parseScenarioValue(
 );
 
 /** A stand-in guard plugin: registers behaviours for both guard advices. */
-const fakeGuards: Feature = {
+const fakeGuards: ScenarioFeature = {
   name: 'fake-guards',
+  summary: 'fake guard advice',
+  advice: ['guard_install', 'guard_remove'],
   install(container) {
     for (const advice of [MADV_GUARD_INSTALL, MADV_GUARD_REMOVE]) {
       const behavior: MadviseBehavior = { advice, name: `guard-${advice}`, applyToVma: () => 0 };
@@ -28,6 +43,9 @@ const fakeGuards: Feature = {
     }
   },
 };
+
+const pagemapHandler: ScenarioOpHandler = (op) => ({ op: op.op, ret: 0, entries: [] });
+const pagemap: ScenarioFeature = { name: 'fake-pagemap', summary: 'fake pagemap', install: () => undefined, ops: { pagemap: pagemapHandler } };
 
 describe('missingCapabilities', () => {
   it('lists ops without a handler and guard advice without a behaviour, in order', () => {
@@ -41,9 +59,8 @@ describe('missingCapabilities', () => {
   });
 
   it('is empty once features provide everything', () => {
-    const pagemap: ScenarioFeature = { name: 'fake-pagemap', ops: { pagemap: (op) => ({ op: op.op, ret: 0, entries: [] }) } };
     expect(missingCapabilities(scenario, [pagemap]).map((entry) => entry.need)).toEqual(['madvise guard_install']);
-    expect(missingCapabilities(scenario, [pagemap, { name: 'fake-guards', kernelFeatures: [fakeGuards] }])).toEqual([]);
+    expect(missingCapabilities(scenario, [pagemap, fakeGuards])).toEqual([]);
   });
 
   it('usesAnyOp', () => {
@@ -52,19 +69,52 @@ describe('missingCapabilities', () => {
   });
 });
 
-describe('scenarioFeatureOf', () => {
-  it('collects scenarioOps and every exported kernel plugin, once each', () => {
-    const scenarioOps = { pagemap: () => ({ op: 'pagemap' as const, ret: 0 }) };
-    const feature = scenarioFeatureOf('fake', { scenarioOps, fakeGuards, alias: fakeGuards, PAGE: 4096, helper: () => 0 });
-    expect(feature).toEqual({ name: 'fake', kernelFeatures: [fakeGuards], ops: scenarioOps });
+describe('coreAdviceNames', () => {
+  it('is every advice of the format but the ones a feature adds, asked of a kernel without features', () => {
+    expect([...coreAdviceNames()]).not.toContain('guard_install');
+    expect([...coreAdviceNames()]).not.toContain('guard_remove');
+    expect([...coreAdviceNames()]).toContain('dontneed');
+    expect([...coreAdviceNames()]).toContain('collapse');
+  });
+});
+
+describe('feature plugins', () => {
+  it('featurePluginOf takes a module\'s plugin export, and scenarioFeatureOf is its deprecated name', () => {
+    expect(featurePluginOf({ plugin: pagemap, PAGE: 4096 }, 'fake')).toBe(pagemap);
+    expect(scenarioFeatureOf('fake', { plugin: pagemap })).toBe(pagemap);
   });
 
-  it('prefers a ready scenarioFeature', () => {
-    const scenarioFeature: ScenarioFeature = { name: 'ready' };
-    expect(scenarioFeatureOf('fake', { scenarioFeature, fakeGuards })).toBe(scenarioFeature);
+  it('a module without a plugin is an error that names it', () => {
+    expect(() => featurePluginOf({ scenarioOps: {} }, '@pagewalk/fake')).toThrow(/@pagewalk\/fake exports no feature plugin/);
+    expect(() => featurePluginOf({ plugin: { name: 'x' } }, '@pagewalk/fake')).toThrow(FeaturePluginError);
   });
 
-  it('a module with neither export adds nothing', () => {
-    expect(scenarioFeatureOf('empty', {})).toEqual({ name: 'empty', kernelFeatures: [], ops: {} });
+  it('derives the op and advice names from the features', () => {
+    expect(featureOps([pagemap, fakeGuards])).toEqual(['pagemap']);
+    expect(featureAdvice([pagemap, fakeGuards])).toEqual(['guard_install', 'guard_remove']);
+  });
+
+  it('rejects two features claiming one op, naming both', () => {
+    const other: ScenarioFeature = { ...pagemap, name: 'other-pagemap' };
+    expect(() => createScenarioSession({ arena_pages: 1 }, { features: [pagemap, other] })).toThrow(
+      new FeaturePluginError('scenario op "pagemap" is claimed by two features: "fake-pagemap" and "other-pagemap"'),
+    );
+  });
+
+  it('rejects a feature claiming a core op, an op or advice the format lacks, or one loaded twice', () => {
+    const session = (features: ScenarioFeature[]) => () => createScenarioSession({ arena_pages: 1 }, { features });
+    expect(session([{ ...pagemap, ops: { mmap: pagemapHandler } }])).toThrow('feature "fake-pagemap" claims scenario op "mmap", which the core handles');
+    expect(session([{ ...pagemap, ops: { frobnicate: pagemapHandler } as ScenarioFeature['ops'] }])).toThrow('claims scenario op "frobnicate", which SCENARIO.md does not define');
+    expect(session([pagemap, pagemap])).toThrow('feature "fake-pagemap" is loaded twice');
+    expect(session([fakeGuards, { ...fakeGuards, name: 'more-guards', install: () => undefined }])).toThrow(
+      'madvise advice "guard_install" is claimed by two features: "fake-guards" and "more-guards"',
+    );
+  });
+
+  it('rejects advice a feature declares but does not register', () => {
+    const liar: ScenarioFeature = { ...pagemap, advice: ['guard_remove'] };
+    expect(() => createScenarioSession({ arena_pages: 1 }, { features: [liar] })).toThrow(
+      'feature "fake-pagemap" declares madvise advice "guard_remove" but its install() registers no madvise behaviour for it',
+    );
   });
 });

@@ -1,16 +1,26 @@
 // Which ops of a scenario a given set of features cannot run. A feature
 // package's tests use it to pick the corpus scenarios its own capabilities
 // cover, or to compare a scenario only up to the first op they do not.
-import type { AdviceName, OpName, Scenario, ScenarioOp } from '@pagewalk/scenario';
+import { createKernel, Errno } from '@pagewalk/core-walk';
+import { ADVICE_NAMES, type AdviceName, type OpName, type Scenario, type ScenarioOp } from '@pagewalk/scenario';
 import { ADVICE_VALUES } from './core-op-handlers.js';
 import { createScenarioSession, type ScenarioFeature, type ScenarioSession } from './scenario-session.js';
 
+let coreAdvice: ReadonlySet<AdviceName> | null = null;
+
 /**
- * Advice SCENARIO.md names that the core leaves to a feature package:
- * without one registering a behaviour for it, madvise is EINVAL (as on a
- * kernel without it), not "unsupported".
+ * The advice SCENARIO.md names that the simulator's core implements by
+ * itself, asked of a kernel without features the way a program asks Linux:
+ * a zero-length madvise is 0 for an advice the kernel knows and EINVAL
+ * otherwise. The rest (guard_install, guard_remove) is a feature's to add.
  */
-export const FEATURE_ADVICE: readonly AdviceName[] = ['guard_install', 'guard_remove'];
+export function coreAdviceNames(): ReadonlySet<AdviceName> {
+  if (coreAdvice === null) {
+    const mm = createKernel().createMm();
+    coreAdvice = new Set(ADVICE_NAMES.filter((advice) => mm.madvise(0, 0, ADVICE_VALUES[advice]) !== -Errno.EINVAL));
+  }
+  return coreAdvice;
+}
 
 export interface MissingCapability {
   /** Index of the op in the scenario. */
@@ -22,7 +32,7 @@ export interface MissingCapability {
 /** What `session` lacks to run `op` as the kernel would, or null. */
 export function missingCapability(session: Pick<ScenarioSession, 'supports' | 'kernel'>, op: ScenarioOp): string | null {
   if (!session.supports(op.op)) return op.op;
-  if (op.op === 'madvise' && FEATURE_ADVICE.includes(op.advice) && !session.kernel.madviseBehaviors.has(ADVICE_VALUES[op.advice])) {
+  if (op.op === 'madvise' && !coreAdviceNames().has(op.advice) && !session.kernel.madviseBehaviors.has(ADVICE_VALUES[op.advice])) {
     return `madvise ${op.advice}`;
   }
   return null;

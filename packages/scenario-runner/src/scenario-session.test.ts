@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MADV_GUARD_INSTALL, SIGSEGV, type Feature } from '@pagewalk/core-walk';
+import { MADV_GUARD_INSTALL, SIGSEGV } from '@pagewalk/core-walk';
 import { parseScenarioValue } from '@pagewalk/scenario';
 import { DEFAULT_ARENA_BASE, createScenarioSession, kernelProfileOf, runScenario } from './index.js';
 
@@ -90,7 +90,14 @@ describe('runScenario', () => {
   it('uses handlers of the given features', () => {
     const run = runScenario(CORE, {
       // Answers with the arena page of the op's first byte, through the context's address mapping.
-      features: [{ name: 'fake-pagemap', ops: { pagemap: (op, context) => ({ op: op.op, ret: context.pageOf(context.addressOf(9) - 4096), entries: [] }) } }],
+      features: [
+        {
+          name: 'fake-pagemap',
+          summary: 'a fake pagemap',
+          install: () => undefined,
+          ops: { pagemap: (op, context) => ({ op: op.op, ret: context.pageOf(context.addressOf(9) - 4096), entries: [] }) },
+        },
+      ],
     });
     expect(run.results[14]).toEqual({ op: 'pagemap', ret: 8, entries: [] });
   });
@@ -100,6 +107,8 @@ describe('runScenario', () => {
       features: [
         {
           name: 'fake-uffd',
+          summary: 'a fake userfaultfd',
+          install: () => undefined,
           ops: {
             uffd_open: (op, context) => {
               context.recordUffdFault({ page: 3, flags: ['missing'] });
@@ -113,9 +122,11 @@ describe('runScenario', () => {
     expect(session.execute({ op: 'mmap', page: 0, pages: 1, prot: 'rw', backing: 'anon', map: 'private', populate: false, hugetlb: false })).toEqual({ op: 'mmap', ret: 0 });
   });
 
-  it('installs the kernel plugins of the features', () => {
-    const plugin: Feature = { name: 'no-op', install: () => undefined };
-    const session = createScenarioSession(CORE, { features: [{ name: 'no-op', kernelFeatures: [plugin] }] });
+  it('installs the kernel half of the features', () => {
+    const installed: string[] = [];
+    const session = createScenarioSession(CORE, { features: [{ name: 'no-op', summary: 'nothing', install: () => installed.push('no-op') }] });
+    expect(installed).toEqual(['no-op']);
+    expect(session.kernel.hasFeature('no-op')).toBe(true);
     expect(session.supports('mmap')).toBe(true);
     expect(session.supports('scan')).toBe(false);
     expect(session.kernel.madviseBehaviors.has(MADV_GUARD_INSTALL)).toBe(false);

@@ -1,10 +1,22 @@
 // Runs scenario ops on the simulator. Each op name is dispatched through one
-// table of handlers: the core handlers (core-op-handlers.ts) plus whatever the loaded feature
-// adapters add (scan, pagemap, uffd_*, dev_*). An op with no handler gives
+// table of handlers: the core handlers (core-op-handlers.ts) plus the ops of
+// the loaded feature plugins (scan, pagemap, uffd_*, dev_*); two features
+// claiming one op is an error. An op with no handler gives
 // `{"op": ..., "unsupported": true}`, exactly as the format allows.
-import { createKernel, type Feature, type Kernel, type KernelProfile, type Mm } from '@pagewalk/core-walk';
-import { isDefaultMthp, type OpName, type OpResult, type Scenario, type ScenarioOp, type UffdFault } from '@pagewalk/scenario';
-import { CORE_OP_HANDLERS } from './core-op-handlers.js';
+import { createKernel, type DependencyContainer, type Feature, type Kernel, type KernelProfile, type Mm } from '@pagewalk/core-walk';
+import {
+  isDefaultMthp,
+  type FeaturePlugin,
+  type OpName,
+  type OpResult,
+  type Scenario,
+  type ScenarioOp,
+  type ScenarioOpContext,
+  type ScenarioOpHandler as ContractOpHandler,
+  type UffdFault,
+} from '@pagewalk/scenario';
+import { ADVICE_VALUES } from './core-op-handlers.js';
+import { FeaturePluginError, featureOpHandlers } from './feature-module.js';
 
 export const PAGE_SIZE = 4096;
 /** Byte address of the arena's page 0: 1 GiB aligned, in the upper user half like the kernel's mmap base. */
@@ -12,43 +24,24 @@ export const DEFAULT_ARENA_BASE = 0x7e00_0000_0000;
 
 export type SimulatedKernel = Kernel;
 export type SimulatedMm = Mm;
-/** A feature plugin handed to `createKernel({ features })`. */
+/** A feature plugin's kernel half, as `createKernel({ features })` takes it. */
 export type KernelFeature = Feature;
 
-/** What an op handler sees. */
-export interface ScenarioContext {
-  readonly kernel: SimulatedKernel;
-  readonly mm: SimulatedMm;
-  /** Byte address of page 0 of the arena. */
-  readonly arenaBase: number;
-  readonly arenaPages: number;
-  /** Byte address of an arena page. */
-  addressOf(page: number): number;
-  /** Arena page of a byte address (inverse of addressOf; may be fractional for unaligned addresses). */
-  pageOf(address: number): number;
-  /** Lists a userfaultfd fault the runner's handler answered; it lands in the current op's `uffd`. */
-  recordUffdFault(fault: UffdFault): void;
-  /** Per-scenario state of feature adapters (for example the one userfaultfd), keyed by feature name. */
-  readonly featureState: Map<string, unknown>;
-}
+/** What an op handler sees (@pagewalk/scenario's ScenarioOpContext over the simulator's kernel and mm). */
+export type ScenarioContext = ScenarioOpContext<SimulatedKernel, SimulatedMm>;
 
 /** Executes one op and returns its result (without `uffd`: the session adds recorded faults). */
-export type ScenarioOpHandler = (op: ScenarioOp, context: ScenarioContext) => OpResult;
+export type ScenarioOpHandler = ContractOpHandler<SimulatedKernel, SimulatedMm>;
 
 /**
- * A feature's part of the scenario executor: the kernel plugins it needs and
- * the handlers of the ops it implements.
+ * A feature package's `plugin` (@pagewalk/scenario's FeaturePlugin over the
+ * simulator's types): its kernel half (`name`, `install`), the handlers of
+ * the ops it implements and the madvise advice it adds.
  */
-export interface ScenarioFeature {
-  /** Package directory name, e.g. "pagemap-scan". */
-  readonly name: string;
-  /** Plugins passed to createKernel({ features }). */
-  readonly kernelFeatures?: readonly KernelFeature[];
-  readonly ops?: Partial<Record<OpName, ScenarioOpHandler>>;
-}
+export type ScenarioFeature = FeaturePlugin<DependencyContainer, SimulatedKernel, SimulatedMm>;
 
 export interface ScenarioSessionOptions {
-  /** Feature adapters to enable (scenarioFeatureOf, or the CLI's loadScenarioFeatures); none by default. */
+  /** Feature plugins to enable (packages' `plugin` exports, or the CLI's loadScenarioFeatures); none by default. */
   features?: readonly ScenarioFeature[];
   /** Byte address of page 0; must be 1 GiB aligned. */
   arenaBase?: number;
@@ -98,13 +91,16 @@ export function createScenarioSession(scenario: Pick<Scenario, 'arena_pages' | '
   const arenaBase = options.arenaBase ?? DEFAULT_ARENA_BASE;
   if (arenaBase % 2 ** 30 !== 0) throw new RangeError(`arenaBase ${arenaBase} is not 1 GiB aligned`);
   const features = options.features ?? [];
-  const kernel = createKernel({
-    profile: kernelProfileOf(scenario.profile),
-    features: features.flatMap((feature) => feature.kernelFeatures ?? []),
-  });
+  const handlers = featureOpHandlers(features);
+  const kernel = createKernel({ profile: kernelProfileOf(scenario.profile), features });
+  for (const feature of features) {
+    for (const advice of feature.advice ?? []) {
+      if (!kernel.madviseBehaviors.has(ADVICE_VALUES[advice])) {
+        throw new FeaturePluginError(`feature "${feature.name}" declares madvise advice "${advice}" but its install() registers no madvise behaviour for it`);
+      }
+    }
+  }
   const mm = kernel.createMm();
-  const handlers: Partial<Record<OpName, ScenarioOpHandler>> = { ...CORE_OP_HANDLERS };
-  for (const feature of features) Object.assign(handlers, feature.ops);
 
   let faults: UffdFault[] = [];
   const context: ScenarioContext = {

@@ -21,6 +21,6 @@ export type {
   SimulatedMm,
 } from './scenario-session.js';
 export { ADVICE_VALUES, CORE_OP_HANDLERS, CORE_OP_NAMES, PROT_VALUES, signalOf, syscallResult } from './core-op-handlers.js';
-export { scenarioFeatureOf } from './feature-module.js';
-export { FEATURE_ADVICE, describeMissing, missingCapabilities, missingCapability, usesAnyOp } from './capabilities.js';
+export { FeaturePluginError, checkFeaturePlugins, featureAdvice, featureOpHandlers, featureOps, featurePluginOf, scenarioFeatureOf } from './feature-module.js';
+export { coreAdviceNames, describeMissing, missingCapabilities, missingCapability, usesAnyOp } from './capabilities.js';
 export type { MissingCapability } from './capabilities.js';

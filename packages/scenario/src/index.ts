@@ -110,3 +110,5 @@ export {
   resultsEqual,
 } from './canonical-result.js';
 export type { ResultDifference } from './canonical-result.js';
+export { FEATURE_PACKAGE_KEYWORD } from './feature-plugin.js';
+export type { FeaturePlugin, ScenarioOpContext, ScenarioOpHandler, ScenarioOpHandlers } from './feature-plugin.js';

@@ -7,11 +7,11 @@
 // feature).
 import { assertInvariants } from '@pagewalk/core-walk/testing';
 import { canonicalResults, firstDifference, type OpResult, type Scenario } from '@pagewalk/scenario';
-import { createScenarioSession, loadCorpus, missingCapability, recordedResults, scenarioFeatureOf } from '@pagewalk/scenario-runner';
+import { createScenarioSession, loadCorpus, missingCapability, recordedResults } from '@pagewalk/scenario-runner';
 import { afterAll, describe, expect, it } from 'vitest';
-import * as uffdWp from './index.js';
+import { plugin } from './index.js';
 
-const features = [scenarioFeatureOf('uffd-wp', uffdWp)];
+const features = [plugin];
 
 interface LocalRun {
   /** Results up to (not including) the first op this feature alone cannot run. */

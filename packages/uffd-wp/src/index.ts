@@ -5,6 +5,7 @@
  * ZEROPAGE, COPY, CONTINUE and WAKE, synchronous faults answered by a
  * handler callback, and WP_ASYNC dirty tracking.
  */
+export { plugin } from './plugin.js';
 export { uffdWp } from './register.js';
 export { userfaultfd, UserfaultfdCtx, vmaCanUserfault } from './userfaultfd-ctx.js';
 export type {

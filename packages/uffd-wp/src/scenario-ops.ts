@@ -3,12 +3,21 @@
  * uffd_register, uffd_unregister, uffd_wp) and the runner's default fault
  * handler, with the kernel runner's semantics: one userfaultfd per
  * scenario, EBADF before it is opened, EINVAL for a second open.
- *
- * The handler types are copied structurally from @pagewalk/scenario-runner's
- * scenario-session.ts (this package needs the runner only for its tests).
+ * The handler types are @pagewalk/scenario's FeaturePlugin contract
+ * (this package needs the runner only for its tests).
  */
 import { PAGE_SIZE, PMD_SIZE, errnoName, type Kernel, type Mm } from '@pagewalk/core-walk';
-import type { OpName, OpResult, ScenarioOp, ScenarioOpOf, UffdFault, UffdFaultFlagName, UffdFeatureName, UffdModeName } from '@pagewalk/scenario';
+import type {
+  OpName,
+  OpResult,
+  ScenarioOpContext,
+  ScenarioOpHandler as ContractHandler,
+  ScenarioOpHandlers,
+  ScenarioOpOf,
+  UffdFaultFlagName,
+  UffdFeatureName,
+  UffdModeName,
+} from '@pagewalk/scenario';
 import {
   O_CLOEXEC,
   UFFD_API,
@@ -24,16 +33,9 @@ import {
 } from './uapi.js';
 import { userfaultfd, type UffdHandler, type UserfaultfdCtx } from './userfaultfd-ctx.js';
 
-/** What a handler sees (the subset of the scenario runner's ScenarioContext used here). */
-export interface ScenarioContext {
-  readonly kernel: Kernel;
-  readonly mm: Mm;
-  addressOf(page: number): number;
-  pageOf(address: number): number;
-  recordUffdFault(fault: UffdFault): void;
-  readonly featureState: Map<string, unknown>;
-}
-export type ScenarioOpHandler = (op: ScenarioOp, context: ScenarioContext) => OpResult;
+/** What a handler sees: @pagewalk/scenario's ScenarioOpContext over core-walk's kernel and mm. */
+export type ScenarioContext = ScenarioOpContext<Kernel, Mm>;
+export type ScenarioOpHandler = ContractHandler<Kernel, Mm>;
 
 /** Per-scenario state, under featureState.get('uffd-wp'). */
 export interface UffdScenarioState {
@@ -112,7 +114,7 @@ export function scenarioUffd(context: Pick<ScenarioContext, 'featureState'>): Us
   return (context.featureState.get(STATE_KEY) as UffdScenarioState | undefined)?.ctx;
 }
 
-export const scenarioOps: Partial<Record<OpName, ScenarioOpHandler>> = {
+export const scenarioOps: ScenarioOpHandlers<Kernel, Mm> = {
   uffd_open: handler<'uffd_open'>((op, context) => {
     if (stateOf(context) !== undefined) return result('uffd_open', -22);
     const made = userfaultfd(context.mm, O_CLOEXEC);

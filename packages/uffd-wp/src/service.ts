@@ -2,7 +2,7 @@
  * The service other features use (PAGEMAP_SCAN's WPALLOWED, CHECK_WPASYNC
  * and WP_MATCHING): typed tokens, no import of this package's internals.
  */
-import { token, type Mm, type Vma } from '@pagewalk/core-walk';
+import { UffdWpAsyncQueryToken, token, type Mm, type Vma } from '@pagewalk/core-walk';
 import { isWpAsync, isWpRegistered, useMarkers } from './vma-state.js';
 import { uffdWpRange } from './wp-range.js';
 
@@ -24,12 +24,12 @@ export interface UffdWp {
 export const UffdWp = token<UffdWp>('uffd-wp/UffdWp');
 
 /**
- * The query @pagewalk/pagemap-scan resolves (its `UffdWpAsyncQuery`,
- * `Symbol.for('@pagewalk/pagemap-scan/UffdWpAsyncQuery')`). Tokens are
- * Symbol.for names, so registering under the same name needs no import of
- * that package (and makes no dependency cycle).
+ * The query @pagewalk/pagemap-scan resolves: core-walk's
+ * UffdWpAsyncQueryToken, declared between the two features so that neither
+ * imports the other.
+ * @deprecated Use `UffdWpAsyncQueryToken` from @pagewalk/core-walk (this is the same token).
  */
-export const PagemapScanUffdQuery = token<Pick<UffdWp, 'isWpAsync' | 'useMarkers'>>('pagemap-scan/UffdWpAsyncQuery');
+export const PagemapScanUffdQuery = UffdWpAsyncQueryToken;
 
 export const uffdWpService: UffdWp = {
   isWpRegistered,

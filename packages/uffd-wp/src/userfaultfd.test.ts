@@ -1,7 +1,7 @@
 import {
   AccessKind,
   Errno,
-  FeatureServiceToken,
+  UffdWpAsyncQueryToken,
   MAP_ANONYMOUS,
   MAP_FIXED_NOREPLACE,
   MAP_SHARED,
@@ -17,7 +17,6 @@ import {
 import { TEST_ARENA_BASE, assertInvariants, mapAnon, writePages } from '@pagewalk/core-walk/testing';
 import { describe, expect, it } from 'vitest';
 import {
-  PagemapScanUffdQuery,
   UFFD_API,
   UFFD_API_FEATURES,
   UFFD_API_IOCTLS,
@@ -321,13 +320,10 @@ describe('fork, close and the service', () => {
     expect(ctx.register({ range: range(0, 4), mode: UFFDIO_REGISTER_MODE_WP })).toBe(-Errno.EINVAL);
   });
 
-  it('is reachable through its token, the FeatureService and the pagemap-scan query name', () => {
+  it('is reachable through its token and the UffdWpAsyncQueryToken', () => {
     const kernel = createKernel({ features: [uffdWp] });
     expect(kernel.resolve(UffdWp)[0]).toBeDefined();
-    expect(kernel.resolve(PagemapScanUffdQuery)[0]).toBe(kernel.resolve(UffdWp)[0]);
-    expect(PagemapScanUffdQuery).toBe(Symbol.for('@pagewalk/pagemap-scan/UffdWpAsyncQuery'));
-    expect(kernel.service('uffd-wp')).toBe(kernel.resolve(UffdWp)[0]);
-    expect(kernel.resolve(FeatureServiceToken).map((s) => s.name)).toContain('uffd-wp');
+    expect(kernel.resolve(UffdWpAsyncQueryToken)[0]).toBe(kernel.resolve(UffdWp)[0]);
     const mm = kernel.createMm();
     const ctx = userfaultfd(mm) as UserfaultfdCtx;
     ctx.api({ api: UFFD_API, features: UFFD_FEATURE_WP_ASYNC });
