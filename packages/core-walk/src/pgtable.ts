@@ -68,6 +68,8 @@ export const PTE_FLAG_BYTE_VALUES = 1 << FLAG_BITS;
  * all-zero byte the none entry).
  */
 export const pteWithFlagByte = (byte: number): PageTableEntry => ((1 << FLAG_BITS) | (byte & FLAG_MASK)) >>> 0;
+/** `e` with its flag byte replaced by `byte` (pfn / swap offset kept): applies a per-flag-byte table's answer. */
+export const pteReplaceFlagByte = <E extends PageTableEntry>(e: E, byte: number): E => (((e & ~FLAG_MASK) | (byte & FLAG_MASK)) >>> 0) as E;
 
 /** A present leaf mapping `pfn` with the given PTE_* flag bits. */
 export function mkPte(pfn: number, flags: number): Pte {

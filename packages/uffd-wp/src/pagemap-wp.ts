@@ -17,7 +17,11 @@ import {
   isPteMarker,
   isTableEntry,
   makeUffdWpMarker,
+  PTE_FLAG_BYTE_VALUES,
+  pteFlagByte,
   ptePresent,
+  pteReplaceFlagByte,
+  pteWithFlagByte,
   pteMkuffdWp,
   pteSwpMkuffdWp,
   pteSwpUffdWpAny,
@@ -35,6 +39,34 @@ function uffdWpPteValue(entry: number): number {
   return makeUffdWpMarker();
 }
 
+/** WP_BYTE answers: the entry is protected already. */
+const WP_KEEP = 0x100;
+/** WP_BYTE answers: the flag byte does not decide (none, PTE markers): take the general path. */
+const WP_SLOW = 0x200;
+
+/**
+ * make_uffd_wp_pte per flag byte: the new flag byte, WP_KEEP or WP_SLOW.
+ * Setting a uffd-wp bit (and write-protecting) changes only the flag byte
+ * of a present or swap-type entry, so the byte decides the result; none
+ * entries become markers and markers keep their kind in the offset, so
+ * both take the general path. The scan hands over one run per written
+ * page (every other page in the GetWriteWatch pattern): a table lookup per
+ * entry keeps this pass near the cost of the in-place flip it replaces.
+ */
+const WP_BYTE = (() => {
+  const table = new Uint16Array(PTE_FLAG_BYTE_VALUES);
+  for (let byte = 0; byte < PTE_FLAG_BYTE_VALUES; byte++) {
+    const rep = pteWithFlagByte(byte);
+    if (byte === 0 || isPteMarker(rep)) table[byte] = WP_SLOW;
+    else if (ptePresent(rep) ? pteUffdWp(rep) : pteSwpUffdWpAny(rep)) table[byte] = WP_KEEP;
+    else {
+      const next = uffdWpPteValue(rep) >>> 0;
+      table[byte] = next >>> 8 === rep >>> 8 ? pteFlagByte(next) : WP_SLOW;
+    }
+  }
+  return table;
+})();
+
 /** make_uffd_wp_pte on every entry of the runs that is not pte_uffd_wp / pte_swp_uffd_wp_any yet. */
 function wpPtes(mm: Mm, _vma: Vma, addr: number, runs: Int32Array, runCount: number): number {
   if (runCount === 0) return 0;
@@ -48,14 +80,11 @@ function wpPtes(mm: Mm, _vma: Vma, addr: number, runs: Int32Array, runCount: num
     const end = first + runs[2 * k + 1]!;
     for (let slot = first + runs[2 * k]!; slot < end; slot++) {
       const entry = entries[slot]!;
-      // Present pages first: the common case, decided by one bit.
-      if (ptePresent(entry)) {
-        if (pteUffdWp(entry)) continue;
-        entries[slot] = pteMkuffdWp(entry);
-      } else {
-        if (pteSwpUffdWpAny(entry)) continue;
-        entries[slot] = uffdWpPteValue(entry) >>> 0;
-      }
+      const byte = WP_BYTE[pteFlagByte(entry)]!;
+      if (byte === WP_KEEP) continue;
+      if (byte !== WP_SLOW) entries[slot] = pteReplaceFlagByte(entry, byte);
+      else if (ptePresent(entry) ? pteUffdWp(entry) : pteSwpUffdWpAny(entry)) continue;
+      else entries[slot] = uffdWpPteValue(entry) >>> 0;
       changed++;
     }
   }
