@@ -9,10 +9,10 @@
  * PTE bits only; MADV_FREE / COLD / PAGEOUT split a folio they cover in
  * part (madvise.ts); a swap file takes no large folio, so reclaim splits it.
  */
-import { PG_DIRTY, PG_SWAPBACKED } from './frames.js';
+import { PG_ANON, PG_DIRTY, PG_SWAPBACKED } from './frames.js';
 import { HPAGE_PMD_NR } from './geometry.js';
 import type { Mm } from './mm.js';
-import { PTE_ACCESSED, PTE_DIRTY } from './pgtable.js';
+import { PTE_ACCESSED, PTE_DIRTY, pteDirty } from './pgtable.js';
 
 /**
  * madvise_free_pte_range on a PTE-mapped mTHP folio whose every page is
@@ -43,4 +43,22 @@ export function alignSwapForFolio(mm: Mm, head: number): void {
   const swap = mm.kernel.swap;
   if (swap === null || mm.kernel.profile.swapDevice !== 'zram') return;
   swap.alignNext(mm.kernel.frames.folioPages(head));
+}
+
+/**
+ * Reclaim of a whole lazyfree (MADV_FREE) folio mapped from `slot`: when
+ * any of its PTEs was written since (dirty), try_to_unmap_one gives up on
+ * the whole folio and makes it swap-backed again, so it stays mapped and
+ * whole (a later reclaim swaps it out). Returns true in that case; false
+ * lets reclaim go on (a clean lazyfree folio is discarded).
+ */
+export function keepDirtyLazyfree(mm: Mm, slot: number, head: number): boolean {
+  const frames = mm.kernel.frames;
+  if (frames.has(head, PG_SWAPBACKED) || !frames.has(head, PG_ANON)) return false;
+  const nr = frames.folioPages(head);
+  let dirty = frames.has(head, PG_DIRTY);
+  for (let i = 0; i < nr && !dirty; i++) dirty = pteDirty(mm.kernel.tables.entries[slot + i]!);
+  if (!dirty) return false;
+  frames.set(head, PG_SWAPBACKED);
+  return true;
 }
