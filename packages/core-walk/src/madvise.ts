@@ -10,7 +10,7 @@ import { isPageAligned, PAGE_SIZE, pageAlignUp, PMD_SIZE } from './geometry.js';
 import { populateRange } from './gup.js';
 import { mapUnusedToZeropage, splitHugePmd } from './huge-memory.js';
 import { madviseCollapse } from './khugepaged.js';
-import { lazyfreeWholeMthp } from './large-folio.js';
+import { keepDirtyLazyfree, lazyfreeWholeMthp } from './large-folio.js';
 import type { Mm } from './mm.js';
 import { validUserRange } from './mmap.js';
 import { forEachPmd, forEachPte } from './pgtable-nav.js';
@@ -372,6 +372,11 @@ function coldOrPageout(mm: Mm, vma: Vma, start: number, end: number, pageout: bo
             return;
           }
           if (frames.folioMapcount(head) !== nr || frames.refcount[head] !== nr) return;
+          // mTHP hook (large-folio.ts): a lazyfree folio written again stays whole and mapped.
+          if (keepDirtyLazyfree(mm, slot, head)) {
+            skipUntil = slot + nr;
+            return;
+          }
           splitForReclaim(mm, pmdSlot, addr, head, true);
         } else {
           // Part of it in range: split it (madvise_cold_or_pageout_pte_range) when nothing else holds it.
