@@ -141,17 +141,22 @@ describe('pagewalk kernel-profile', () => {
   });
 });
 
-describe('profiles the simulator does not model', () => {
-  it('skips a scenario that enables mTHP sizes, saying why', async () => {
+describe('mTHP profiles', () => {
+  it('runs a scenario that enables mTHP sizes: one write fault maps a whole 64 KiB folio', async () => {
     const directory = writeFiles({
-      'mthp.json': { name: 'mthp', arena_pages: 16, profile: { mthp: { '64kB': 'always' } }, ops: [{ op: 'mmap', page: 0, pages: 16, prot: 'rw' }] },
-      'pmd-only.json': { name: 'pmd', arena_pages: 16, profile: { mthp: { '2048kB': 'inherit' } }, ops: [{ op: 'mmap', page: 0, pages: 16, prot: 'rw' }] },
+      'mthp.json': {
+        name: 'mthp',
+        arena_pages: 16,
+        profile: { mthp: { '64kB': 'always' } },
+        ops: [
+          { op: 'mmap', page: 0, pages: 16, prot: 'rw' },
+          { op: 'write', page: 3, byte: 1 },
+          { op: 'scan', page: 0, pages: 16, category_anyof_mask: ['present'], return_mask: ['present'] },
+        ],
+      },
     });
-    const run = await runCli(['run', join(directory, 'mthp.json'), join(directory, 'pmd-only.json')], { features: [] });
-    expect(run.stdout.split('\n')[0]).toBe(
-      '{"name":"mthp","skipped":"the simulator does not model anonymous mTHP sizes other than 2048kB yet (profile mthp)"}',
-    );
-    expect(JSON.parse(run.stdout.split('\n')[1]!)).toEqual({ name: 'pmd', results: [{ op: 'mmap', ret: 0 }] });
+    const run = await runCli(['run', join(directory, 'mthp.json')]);
+    expect(JSON.parse(run.stdout.split('\n')[0]!).results[2]).toEqual({ op: 'scan', ret: 1, walk_end: 16, regions: [[0, 16, ['present']]] });
   });
 });
 

@@ -2,10 +2,12 @@
  * Physical memory: frames (struct page) and folios in typed arrays, plus
  * lazily allocated page contents. This module owns the frame-flag layout.
  *
- * Per frame: refcount (Int32), mapcount (Int32), flags (Uint16) = 10 bytes.
- * A folio is order 0 (one frame) or PMD order (512 consecutive, 512-aligned
- * frames, the first flagged HEAD, the rest TAIL). Folio-wide state
- * (refcount, most flags) lives in the head frame.
+ * Per frame: refcount (Int32), mapcount (Int32), flags (Uint16), folio
+ * order (Uint8) = 11 bytes.
+ * A folio is order 0 (one frame) or large: 2^order consecutive, naturally
+ * aligned frames (PMD order 9, or an mTHP order 2..8), the first flagged
+ * HEAD, the rest TAIL, each large-folio frame knowing the folio's order
+ * (one byte). Folio-wide state (refcount, most flags) lives in the head frame.
  *
  * Counting rules used by the invariant checker:
  *   refcount(head) = every mapping of any page of the folio (each PTE, each
@@ -13,7 +15,7 @@
  *   mapcount(frame) = PTEs mapping that frame; the PMD mappings of a large
  *                     folio are counted once per folio in entireMapcount.
  */
-import { HPAGE_PMD_NR, PAGE_SIZE } from './geometry.js';
+import { PAGE_SIZE } from './geometry.js';
 import { MAX_PFN } from './pgtable.js';
 import { MmInvariantError } from './errno.js';
 
@@ -276,12 +278,15 @@ export class FramePool {
   refcount: Int32Array;
   mapcount: Int32Array;
   flags: Uint16Array;
+  /** Order of the large folio a HEAD / TAIL frame belongs to (0 elsewhere). */
+  order: Uint8Array;
   readonly contents = new PageContents();
   private capacity: number;
   /** Next never-used pfn. */
   private top = 1;
   private free0: number[] = [];
-  private free9: number[] = [];
+  /** Free naturally aligned blocks by order (index 0 unused: free0). */
+  private freeLarge: number[][] = Array.from({ length: 10 }, () => []);
   /** Frames currently allocated (including the zero pages and device memory). */
   used = 0;
   /** Of those, device-private frames (ZONE_DEVICE): the device's memory, not RAM. */
@@ -301,6 +306,7 @@ export class FramePool {
     this.refcount = new Int32Array(initialFrames);
     this.mapcount = new Int32Array(initialFrames);
     this.flags = new Uint16Array(initialFrames);
+    this.order = new Uint8Array(initialFrames);
     this.zeroPfn = this.alloc(0, PG_ZERO);
     this.refcount[this.zeroPfn] = 1; // the kernel's own reference: never freed
   }
@@ -316,7 +322,7 @@ export class FramePool {
 
   /** Bytes of per-frame metadata for the frames in use. */
   get metadataBytesInUse(): number {
-    return this.used * (4 + 4 + 2);
+    return this.used * (4 + 4 + 2 + 1);
   }
 
   /** The huge zero page head (allocated on first use). */
@@ -328,30 +334,31 @@ export class FramePool {
     return this.hugeZero;
   }
 
-  /** Allocates a folio of `order` (0 or 9) with refcount 0; returns the head pfn or NO_FRAME. */
-  alloc(order: 0 | 9, flags: number): number {
+  /** Allocates a folio of `order` (0, an mTHP order 2..8, or 9) with refcount 0; returns the head pfn or NO_FRAME. */
+  alloc(order: number, flags: number): number {
     const device = (flags & PG_ZONE_DEVICE) !== 0;
-    if (!device && this.used - this.deviceUsed + (order === 0 ? 1 : HPAGE_PMD_NR) > this.limit) return NO_FRAME;
+    const n = 1 << order;
+    if (!device && this.used - this.deviceUsed + n > this.limit) return NO_FRAME;
     let pfn: number | undefined;
     if (order === 0) {
       pfn = this.free0.pop();
       if (pfn === undefined) pfn = this.take(1);
     } else {
-      pfn = this.free9.pop();
-      if (pfn === undefined) pfn = this.take(HPAGE_PMD_NR);
+      pfn = this.freeLarge[order]!.pop();
+      if (pfn === undefined) pfn = this.take(n);
     }
     if (pfn === NO_FRAME) return NO_FRAME;
-    const n = order === 0 ? 1 : HPAGE_PMD_NR;
-    this.flags[pfn] = PG_ALLOCATED | flags | (order === 9 ? PG_HEAD : 0);
+    this.flags[pfn] = PG_ALLOCATED | flags | (order !== 0 ? PG_HEAD : 0);
     for (let i = 1; i < n; i++) this.flags[pfn + i] = PG_ALLOCATED | PG_TAIL | (flags & (PG_ZERO | PG_HUGETLB));
+    if (order !== 0) this.order.fill(order, pfn, pfn + n);
     this.used += n;
     if (device) this.deviceUsed += n;
     return pfn;
   }
 
   private take(n: number): number {
-    // PMD-order folios are naturally aligned in pfn space, so a frame's
-    // head is found by rounding down; skipped frames feed order-0 use.
+    // Large folios are naturally aligned in pfn space, so a frame's head
+    // is found by rounding down; skipped frames feed order-0 use.
     let pfn = this.top;
     if (n > 1 && pfn % n !== 0) pfn += n - (pfn % n);
     if (pfn + n - 1 > MAX_PFN) return NO_FRAME;
@@ -372,6 +379,9 @@ export class FramePool {
     this.refcount = refcount;
     this.mapcount = mapcount;
     this.flags = flags;
+    const order = new Uint8Array(capacity);
+    order.set(this.order);
+    this.order = order;
     this.capacity = capacity;
   }
 
@@ -385,7 +395,7 @@ export class FramePool {
 
   /** Head pfn of the folio containing `pfn`. */
   folioOf(pfn: number): number {
-    return (this.flags[pfn]! & PG_TAIL) !== 0 ? pfn - (pfn % HPAGE_PMD_NR) : pfn;
+    return (this.flags[pfn]! & PG_TAIL) !== 0 ? pfn - (pfn % (1 << this.order[pfn]!)) : pfn;
   }
 
   /** PMD mappings of a large folio (the kernel's entire_mapcount). */
@@ -400,13 +410,14 @@ export class FramePool {
   /** folio_mapcount(): every mapping of every page of the folio. */
   folioMapcount(head: number): number {
     if (!this.isLarge(head)) return this.mapcount[head]!;
-    let total = (this.entireMapcount.get(head) ?? 0) * HPAGE_PMD_NR;
-    for (let i = 0; i < HPAGE_PMD_NR; i++) total += this.mapcount[head + i]!;
+    const n = this.folioPages(head);
+    let total = (this.entireMapcount.get(head) ?? 0) * n;
+    for (let i = 0; i < n; i++) total += this.mapcount[head + i]!;
     return total;
   }
 
   folioPages(head: number): number {
-    return (this.flags[head]! & PG_HEAD) !== 0 ? HPAGE_PMD_NR : 1;
+    return (this.flags[head]! & PG_HEAD) !== 0 ? 1 << this.order[head]! : 1;
   }
 
   has(pfn: number, flag: number): boolean {
@@ -436,33 +447,37 @@ export class FramePool {
   private freeFolio(head: number): void {
     if (this.has(head, PG_ZERO)) throw new MmInvariantError('freeing the zero page');
     const n = this.folioPages(head);
+    const order = this.order[head]!;
     if (this.has(head, PG_ZONE_DEVICE)) this.deviceUsed -= n;
     for (let i = 0; i < n; i++) {
       this.contents.clear(head + i);
       this.flags[head + i] = 0;
       this.mapcount[head + i] = 0;
+      this.order[head + i] = 0;
     }
     this.entireMapcount.delete(head);
     this.used -= n;
     if (n === 1) this.free0.push(head);
-    else this.free9.push(head);
+    else this.freeLarge[order]!.push(head);
   }
 
   /**
-   * Splits a PTE-mapped PMD-order folio into 512 order-0 folios
-   * (split_huge_page). Each page keeps its own mappings as its refcount;
-   * unmapped pages are freed. The folio must have no PMD mapping left.
+   * Splits a PTE-mapped large folio into order-0 folios (split_huge_page).
+   * Each page keeps its own mappings as its refcount; unmapped pages are
+   * freed. The folio must have no PMD mapping left.
    */
   splitFolio(head: number): void {
     if ((this.entireMapcount.get(head) ?? 0) !== 0) throw new MmInvariantError('splitting a PMD-mapped folio');
+    const n = this.folioPages(head);
     const folioFlags = this.flags[head]! & ~(PG_HEAD | PG_TAIL | PG_ANON_EXCLUSIVE);
-    for (let i = 0; i < HPAGE_PMD_NR; i++) {
+    for (let i = 0; i < n; i++) {
       const pfn = head + i;
       this.flags[pfn] = folioFlags | (this.flags[pfn]! & PG_ANON_EXCLUSIVE);
       this.refcount[pfn] = this.mapcount[pfn]! + (this.pins.get(pfn) ?? 0);
+      this.order[pfn] = 0;
     }
     this.entireMapcount.delete(head);
-    for (let i = 0; i < HPAGE_PMD_NR; i++) {
+    for (let i = 0; i < n; i++) {
       const pfn = head + i;
       if (this.refcount[pfn] === 0) {
         this.contents.clear(pfn);

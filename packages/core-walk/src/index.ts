@@ -9,6 +9,7 @@
 export { createKernel, Kernel, KernelConfigError } from './kernel.js';
 export type { KernelOptions } from './kernel.js';
 export { DEFAULT_PROFILE, profileError } from './profile.js';
+export { MTHP_SIZES, type MthpMode, type MthpSize } from './mthp.js';
 export type { KernelProfile } from './profile.js';
 export { Mm } from './mm.js';
 export { Vma, vmFlagNames } from './vma.js';

@@ -5,11 +5,12 @@
  * (guard regions) through MadviseBehaviorToken.
  */
 import { Errno } from './errno.js';
-import { PG_ANON, PG_DIRTY, PG_LRU, PG_SWAPBACKED, PG_ZERO } from './frames.js';
-import { HPAGE_PMD_NR, isPageAligned, PAGE_SIZE, pageAlignUp, PMD_SIZE } from './geometry.js';
+import { PG_ANON, PG_DIRTY, PG_LRU, PG_SWAPBACKED, PG_ZERO, type FramePool } from './frames.js';
+import { isPageAligned, PAGE_SIZE, pageAlignUp, PMD_SIZE } from './geometry.js';
 import { populateRange } from './gup.js';
 import { mapUnusedToZeropage, splitHugePmd } from './huge-memory.js';
 import { madviseCollapse } from './khugepaged.js';
+import { keepDirtyLazyfree, lazyfreeWholeMthp } from './large-folio.js';
 import type { Mm } from './mm.js';
 import { validUserRange } from './mmap.js';
 import { forEachPmd, forEachPte } from './pgtable-nav.js';
@@ -229,7 +230,9 @@ function madviseFree(mm: Mm, vma: Vma, start: number, end: number): void {
       mapUnusedToZeropage(mm, pmdSlot, addr, head);
     }
     if (!isTableEntry(tables.entries[pmdSlot]!)) return;
+    let skipUntil = -1;
     forEachPte(mm, pmdSlot, addr, next, (slot, pteAddr) => {
+      if (slot < skipUntil) return;
       const pte = tables.entries[slot]!;
       if (pte === 0) return;
       if (!ptePresent(pte)) {
@@ -248,10 +251,12 @@ function madviseFree(mm: Mm, vma: Vma, start: number, end: number): void {
       if (!frames.has(head, PG_ANON)) return;
       if (frames.isLarge(head)) {
         // A PTE-mapped THP: split unless all of it is mapped inside the range.
-        if (!wholeFolioInRange(tables.entries, slot, pteAddr, next, head) && splittableExclusive(mm, head, false)) {
+        if (!wholeFolioInRange(frames, tables.entries, slot, pteAddr, next, head) && splittableExclusive(mm, head, false)) {
           frames.splitFolio(head);
           mapUnusedToZeropage(mm, pmdSlot, addr, head);
         } else {
+          // mTHP hook (large-folio.ts): a whole mTHP folio in range becomes lazyfree.
+          skipUntil = lazyfreeWholeMthp(mm, slot, head, skipUntil);
           return;
         }
         if (pteSpecial(tables.entries[slot]!)) return; // now the zero page
@@ -292,11 +297,12 @@ function splittableExclusive(mm: Mm, head: number, viaPmd: boolean): boolean {
  * madvise_folio_pte_batch from `slot` (mapping `addr`): do the PTEs from
  * here to `end` map all of the large folio `head`, one page each, in order?
  */
-function wholeFolioInRange(entries: Uint32Array, slot: number, addr: number, end: number, head: number): boolean {
+function wholeFolioInRange(frames: FramePool, entries: Uint32Array, slot: number, addr: number, end: number, head: number): boolean {
   const first = ptePfn(entries[slot]!);
   if (first !== head) return false;
-  if ((end - addr) / PAGE_SIZE < HPAGE_PMD_NR) return false;
-  for (let i = 1; i < HPAGE_PMD_NR; i++) {
+  const nr = frames.folioPages(head); // mTHP hook: any large order
+  if ((end - addr) / PAGE_SIZE < nr) return false;
+  for (let i = 1; i < nr; i++) {
     const pte = entries[slot + i]!;
     if (!ptePresent(pte) || ptePfn(pte) !== head + i) return false;
   }
@@ -357,14 +363,20 @@ function coldOrPageout(mm: Mm, vma: Vma, start: number, end: number, pageout: bo
       const pfn = ptePfn(pte);
       const head = frames.folioOf(pfn);
       if (frames.isLarge(head)) {
-        if (wholeFolioInRange(tables.entries, slot, pteAddr, next, head)) {
+        if (wholeFolioInRange(frames, tables.entries, slot, pteAddr, next, head)) {
           // All of it in range: cold leaves it whole; reclaim takes it whole.
+          const nr = frames.folioPages(head); // mTHP hook: any large order
           if (!pageout) {
-            for (let i = 0; i < HPAGE_PMD_NR; i++) tables.entries[slot + i] = (tables.entries[slot + i]! & ~PTE_ACCESSED) >>> 0;
-            skipUntil = slot + HPAGE_PMD_NR;
+            for (let i = 0; i < nr; i++) tables.entries[slot + i] = (tables.entries[slot + i]! & ~PTE_ACCESSED) >>> 0;
+            skipUntil = slot + nr;
             return;
           }
-          if (frames.folioMapcount(head) !== HPAGE_PMD_NR || frames.refcount[head] !== HPAGE_PMD_NR) return;
+          if (frames.folioMapcount(head) !== nr || frames.refcount[head] !== nr) return;
+          // mTHP hook (large-folio.ts): a lazyfree folio written again stays whole and mapped.
+          if (keepDirtyLazyfree(mm, slot, head)) {
+            skipUntil = slot + nr;
+            return;
+          }
           splitForReclaim(mm, pmdSlot, addr, head, true);
         } else {
           // Part of it in range: split it (madvise_cold_or_pageout_pte_range) when nothing else holds it.

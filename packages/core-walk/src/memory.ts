@@ -14,6 +14,7 @@ import { HPAGE_PMD_NR, PAGE_SIZE, PTRS_PER_TABLE, tableIndex } from './geometry.
 import { doHugePmdAnonymousPage, doHugePmdWpPage, splitHugePmd, thpAllowed } from './huge-memory.js';
 import { hugetlbFault } from './hugetlb.js';
 import type { Mm } from './mm.js';
+import { doAnonymousLarge, mthpConfigured, swapInLarge } from './mthp.js';
 import {
   isTableEntry,
   mkPte,
@@ -163,6 +164,8 @@ function doAnonymousPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: nu
   // the VMA is writable whichever access faulted, as do_anonymous_page maps it.
   mm.anonVmaPrepare(vma);
   if ((vma.flags & VM_UFFD_MISSING) !== 0) return userfault(mm, vma, addr, UserfaultReason.Missing, write);
+  // mTHP hook (mthp.ts): a large folio where the profile's sizes allow one.
+  if (!uffdWp && mthpConfigured(mm.kernel.profile) && doAnonymousLarge(mm, vma, addr, slot) === 0) return 0;
   const pfn = allocAnonPage(mm);
   if (pfn === NO_FRAME) return VM_FAULT_OOM;
   let bits = PTE_ACCESSED | PTE_DIRTY | softDirtyBit(mm);
@@ -302,6 +305,8 @@ function doSwapPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: number)
   const swap = mm.kernel.swap;
   const swapSlot = swpOffset(entry);
   const exclusive = swap.count(swapSlot) === 1;
+  // mTHP hook (mthp.ts): zram swaps a large folio back in whole.
+  if (mthpConfigured(mm.kernel.profile) && swapInLarge(mm, vma, addr, slot, flags) === 0) return 0;
   const pfn = allocAnonPage(mm);
   if (pfn === NO_FRAME) return VM_FAULT_OOM;
   frames.contents.copyFrom(swap.contents, swapSlot, pfn);

@@ -9,6 +9,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createKernel, type Kernel } from './kernel.js';
+import type { KernelProfile } from './profile.js';
 import type { Mm } from './mm.js';
 import type { ShmemFile } from './shmem.js';
 import { checkInvariants } from './invariants.js';
@@ -77,8 +78,8 @@ class World {
   readonly fileBytes = new Map<ShmemFile, Map<number, Bytes>>();
   /** memfds made by the ops, mappable again (several mappings of one file). */
   readonly files: ShmemFile[] = [];
-  constructor(swap: boolean, thp: 'always' | 'madvise' | 'never' = 'madvise') {
-    this.kernel = createKernel({ profile: { swap, thp, hugetlbPages: 0 } });
+  constructor(swap: boolean, thp: 'always' | 'madvise' | 'never' = 'madvise', mthp: KernelProfile['mthp'] = {}) {
+    this.kernel = createKernel({ profile: { swap, thp, hugetlbPages: 0, mthp } });
     this.processes = [new ProcessModel(this.kernel.createMm())];
   }
   filePage(backing: Backing, page: number, create: boolean): Bytes | undefined {
@@ -354,8 +355,8 @@ function isZeroExcept(bytes: Uint8Array, offset: number): boolean {
 }
 
 /** One run: every op, then invariants and every byte of every mapped page. */
-function runOps(ops: readonly (readonly [Op, number])[], swap: boolean, thp: 'always' | 'madvise' | 'never'): void {
-  const world = new World(swap, thp);
+function runOps(ops: readonly (readonly [Op, number])[], swap: boolean, thp: 'always' | 'madvise' | 'never', mthp: KernelProfile['mthp'] = {}): void {
+  const world = new World(swap, thp, mthp);
   try {
     for (const [op, who] of ops) {
       apply(world, op, who);
@@ -385,6 +386,13 @@ describe('random operation sequences', () => {
 });
 
 describe('the model catches what it should', () => {
+  it('keep invariants and every byte with mTHP sizes (16kB, 64kB always; swap on)', () => {
+    fc.assert(
+      fc.property(runsArb(false), (ops) => runOps(ops, true, 'madvise', { '16kB': 'always', '64kB': 'always' })),
+      { numRuns: 40, seed: 6464 },
+    );
+  });
+
   it('a write after fork stays private to the writer', () => {
     const world = new World(false);
     apply(world, { op: 'mmap', page: 0, pages: 4, prot: PROT_READ | PROT_WRITE, shared: false, file: 'none', pgoff: 0, populate: false }, 0);

@@ -1,3 +1,5 @@
+import { mthpProfileError, type MthpMode, type MthpSize } from './mthp.js';
+
 /**
  * The kernel configuration the simulator follows: what /proc/config.gz and
  * /sys/kernel/mm/transparent_hugepage/* say on the machine being modelled.
@@ -5,6 +7,12 @@
 export interface KernelProfile {
   /** /sys/kernel/mm/transparent_hugepage/enabled */
   readonly thp: 'always' | 'madvise' | 'never';
+  /**
+   * Anonymous multi-size THP: /sys/kernel/mm/transparent_hugepage/hugepages-<size>/enabled
+   * by size name (`16kB` … `2048kB`). Sizes not given are `never`, except
+   * `2048kB` (the PMD size), which is `inherit` (it follows `thp`).
+   */
+  readonly mthp: Readonly<Partial<Record<MthpSize, MthpMode>>>;
   /** /sys/kernel/mm/transparent_hugepage/use_zero_page */
   readonly thpZeroPage: boolean;
   /** CONFIG_MEM_SOFT_DIRTY */
@@ -45,6 +53,7 @@ export interface KernelProfile {
  */
 export const DEFAULT_PROFILE: KernelProfile = Object.freeze({
   thp: 'madvise',
+  mthp: Object.freeze({}),
   thpZeroPage: true,
   softDirty: false,
   zeroPage: true,
@@ -68,6 +77,11 @@ export function profileError(profile: Partial<KernelProfile>): string | null {
       case 'thp':
         if (!THP_MODES.has(value as string)) return `profile.thp must be always, madvise or never`;
         break;
+      case 'mthp': {
+        const error = mthpProfileError(value);
+        if (error !== null) return error;
+        break;
+      }
       case 'thpZeroPage':
       case 'softDirty':
       case 'swap':

@@ -30,6 +30,23 @@ export class SwapDevice {
     return 0;
   }
 
+  /**
+   * Makes the next `nr` allocations one naturally aligned run of free
+   * slots, as the cluster allocator gives a large folio swapped out whole;
+   * leaves the cursor alone when no such run is free.
+   */
+  alignNext(nr: number): void {
+    for (let start = Math.ceil(this.nextFree / nr) * nr, tries = 0; tries < this.slots; start += nr, tries += nr) {
+      if (start + nr > this.slots) start = nr; // slot 0 is the header
+      let free = true;
+      for (let i = 0; i < nr && free; i++) free = this.counts[start + i] === 0;
+      if (free) {
+        this.nextFree = start;
+        return;
+      }
+    }
+  }
+
   count(slot: number): number {
     return this.counts[slot] ?? 0;
   }

@@ -4,6 +4,7 @@
  */
 import { PG_ANON, PG_DIRTY, PG_SWAPBACKED } from './frames.js';
 import { mapUnusedToZeropage } from './huge-memory.js';
+import { alignSwapForFolio } from './large-folio.js';
 import type { Mm } from './mm.js';
 import { pteDirty, ptePfn, pteSoftDirty, pteUffdWp } from './pgtable.js';
 import { accountPteUnmap } from './rmap.js';
@@ -21,6 +22,8 @@ import { installUffdWpMarkerIfNeeded } from './zap.js';
  * swap-out) and zero-filled subpages go to the shared zero page.
  */
 export function splitForReclaim(mm: Mm, pmdSlot: number, addr: number, head: number, wholeReclaim: boolean): void {
+  // mTHP hook (large-folio.ts): a whole folio going to zram takes aligned, consecutive slots.
+  if (wholeReclaim) alignSwapForFolio(mm, head);
   mm.kernel.frames.splitFolio(head);
   if (wholeReclaim && mm.kernel.swap !== null && mm.kernel.profile.swapDevice === 'zram') return;
   mapUnusedToZeropage(mm, pmdSlot, addr, head);
