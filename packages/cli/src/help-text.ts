@@ -70,6 +70,12 @@ checked against the "expect" of their ops instead of the kernel. A scenario with
 that is not known to fail differs, or when one was skipped for an unknown
 profile key (unless --allow-skips). Scenarios this machine's kernel cannot
 run as their profile asks are skipped with the reason.
+
+A PATH that is a directory named corpus, with a docs/ directory beside it
+holding kernel self-test parity tables (selftest-parity*.md), also prints one
+line per table, "selftest parity (FILE.c): N/M cases expressed, all N match
+the kernel", after checking that every scenario a "matches the kernel" row
+links matched in this run (exit status 1 when one did not).
 `,
   fuzz: `usage: pagewalk fuzz [--count N] [--seed S] [--out DIR] [--profiles]
 

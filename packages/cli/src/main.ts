@@ -2,7 +2,7 @@
 // `pagewalk: <message>` with a non-zero exit status, and an internal bug is
 // one line too, marked "(internal error)", with exit status 2.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join, resolve as resolvePath } from 'node:path';
 import { ADVICE_NAMES, DEVICE_OP_NAMES, ScenarioError, canonicalResult, canonicalResults, skipReason, type OpName, type Scenario } from '@pagewalk/scenario';
 import { coreAdviceNames, createScenarioSession, featureAdvice, runScenario, simulatorSkipReason, type ScenarioFeature } from '@pagewalk/scenario-runner';
 import { CliError, UsageError } from './cli-error.js';
@@ -15,6 +15,7 @@ import { runFuzz } from './fuzz.js';
 import { COMMAND_HELP, MAIN_HELP } from './help-text.js';
 import { loadKernelExecutor, type KernelExecutor } from './kernel-executor.js';
 import { integerOption, parseArguments, stringOption, type ParsedArguments } from './parse-arguments.js';
+import { findParityTables, formatParitySummary, summarizeParity } from './parity.js';
 import { createProgress } from './progress.js';
 import { readScenarioFiles } from './scenario-files.js';
 import { formatReproduction, loadSoakFeatures, runSoak, type SoakFeatures } from './soak.js';
@@ -175,6 +176,7 @@ const conformCommand: Command = async (parsed, context) => {
   let unexpected = 0;
   const skipped: string[] = [];
   const knownFailing: string[] = [];
+  const matched = new Map<string, boolean>();
   for (const { path, scenario } of files) {
     let outcome: Awaited<ReturnType<typeof checkScenario>>;
     try {
@@ -184,6 +186,7 @@ const conformCommand: Command = async (parsed, context) => {
       throw error;
     }
     const known = scenario.known_failing;
+    matched.set(resolvePath(path), outcome.status === 'match');
     switch (outcome.status) {
       case 'skipped':
         skipped.push(`${path}: ${outcome.reason}`);
@@ -210,7 +213,20 @@ const conformCommand: Command = async (parsed, context) => {
   if (skipped.length > 0) io.stdout(`skipped (${skipped.length}, not counted as matches):\n${skipped.map((line) => `  ${line}\n`).join('')}`);
   if (knownFailing.length > 0) io.stdout(`known failing (${knownFailing.length}):\n${knownFailing.map((line) => `  ${line}\n`).join('')}`);
   io.stdout(`conformance: ${matches}/${files.length} scenarios match the kernel\n`);
-  if (unexpected > 0) return 1;
+  // A whole corpus (a directory named corpus): check the self-test parity
+  // tables beside it against this run.
+  let parityProblems = 0;
+  for (const positional of parsed.positionals) {
+    const dir = resolvePath(positional);
+    if (basename(dir) !== 'corpus') continue;
+    for (const table of findParityTables(dir)) {
+      const summary = summarizeParity(table, matched);
+      io.stdout(`${formatParitySummary(summary)}\n`);
+      for (const problem of summary.problems) io.stdout(`  ${problem}\n`);
+      parityProblems += summary.problems.length;
+    }
+  }
+  if (unexpected > 0 || parityProblems > 0) return 1;
   return unknownKeySkips(
     files.filter(({ scenario }) => skipReason(scenario) !== null).map(({ path }) => path),
     parsed,
