@@ -4,7 +4,7 @@
  * walker only: no mm-internal import.
  */
 export { pagemapScan, pagemapScanIoctl, pmScanArgRaw, regionCategoryNames, PageRegionVec } from './pagemap-scan.js';
-export type { PageRegion, PmScanArg, PmScanArgRaw, PmScanCategories, PmScanRegion, PmScanResult } from './pagemap-scan.js';
+export type { PageRegion, PmScanArg, PmScanArgRaw, PmScanCategories, PmScanRegion, PmScanResult, PmScanNamedRegion } from './pagemap-scan.js';
 export { pagemapScanWalkOps, createPagemapScanState, vmaWpAllowed } from './scan-walk.js';
 export type { PagemapScanState, RegionSink } from './scan-walk.js';
 export { pagemapRead, readPagemap, pagemapWalkOps, PagemapEntries } from './pagemap-read.js';

@@ -138,6 +138,16 @@ describe('argument validation (pagemap_scan_get_args order and errno)', () => {
     expect(result.walkEnd).toBe(at(2));
     expect(scan(mm, -2, 10).regions).toEqual([[0, 8, ['written', 'present']]]);
   });
+  it('names: true gives each region its category names beside the mask (typed)', () => {
+    write(mm, 0, 2);
+    const result = pagemapScan(mm, { start: at(0), end: at(4), returnMask: ['present', 'written'], names: true });
+    if (typeof result === 'number') throw new Error(`scan failed: ${result}`);
+    const names: string[] = result.regions[0]!.names;
+    expect(names).toEqual(['written', 'present']);
+    expect(result.regions[0]!.categories).toBe(PAGE_IS_WRITTEN | PAGE_IS_PRESENT);
+    const plain = pagemapScan(mm, { start: at(0), end: at(4), returnMask: ['present'] }) as PmScanResult;
+    expect('names' in plain.regions[0]!).toBe(false);
+  });
   it('max_pages of 2^63 means no practical limit', () => {
     expect(raw({ maxPages: 2 ** 63 })).toBe(1);
   });

@@ -301,6 +301,8 @@ export interface PmScanArg {
   vecLen?: number | bigint;
   /** User address of the vector (default PM_SCAN_DEFAULT_VEC; 0 = NULL, which needs vecLen 0). */
   vec?: number;
+  /** Also give each region its categories as names (`names: ['present', 'written']`), in bit order. */
+  names?: boolean;
 }
 
 /** A u64 argument as the raw struct holds it: an integer-valued double. */
@@ -314,12 +316,17 @@ export interface PmScanRegion {
   categories: number;
 }
 
-export interface PmScanResult {
+export interface PmScanResult<R extends PmScanRegion = PmScanRegion> {
   /** Number of regions. */
   ret: number;
   /** Where the walk stopped (the end unless max_pages / vec_len / a partial hugetlb page stopped it). */
   walkEnd: number;
-  regions: PmScanRegion[];
+  regions: R[];
+}
+
+/** A region of a `names: true` scan: the categories as a bitmask and as names. */
+export interface PmScanNamedRegion extends PmScanRegion {
+  names: PmScanCategoryName[];
 }
 
 function maskOf(value: PmScanCategories | undefined): number {
@@ -362,6 +369,8 @@ export function pmScanArgRaw(arg: PmScanArg): PmScanArgRaw {
  * PAGEMAP_SCAN with a typed argument. Returns the regions found, or a
  * negative errno (-EINVAL, -EFAULT, -EPERM, ...).
  */
+export function pagemapScan(mm: Mm, arg: PmScanArg & { names: true }): PmScanResult<PmScanNamedRegion> | number;
+export function pagemapScan(mm: Mm, arg: PmScanArg): PmScanResult | number;
 export function pagemapScan(mm: Mm, arg: PmScanArg): PmScanResult | number {
   const raw = pmScanArgRaw(arg);
   // Write-protect flags on a kernel with no userfaultfd provider can only skip
@@ -378,7 +387,9 @@ export function pagemapScan(mm: Mm, arg: PmScanArg): PmScanResult | number {
   const vec = new PageRegionVec();
   const ret = pagemapScanIoctl(mm, raw, vec);
   if (ret < 0) return ret;
-  return { ret, walkEnd: raw.walkEnd, regions: vec.toArray() };
+  const regions = vec.toArray();
+  if (arg.names === true) return { ret, walkEnd: raw.walkEnd, regions: regions.map((region) => ({ ...region, names: categoryNames(region.categories) })) };
+  return { ret, walkEnd: raw.walkEnd, regions };
 }
 
 /** Category names of a region (bit order), for display. */
