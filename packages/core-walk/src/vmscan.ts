@@ -11,6 +11,7 @@ import { accountPteUnmap } from './rmap.js';
 import { makeSwapEntry, pteSwpMksoftDirty, pteSwpMkuffdWp } from './swapops.js';
 import type { Vma } from './vma.js';
 import { installUffdWpMarkerIfNeeded } from './zap.js';
+import { FRAMES, TABLES } from './readonly-pools.js';
 
 /**
  * Splits `head` (already PTE-mapped under `pmdSlot`) into base pages for
@@ -24,14 +25,14 @@ import { installUffdWpMarkerIfNeeded } from './zap.js';
 export function splitForReclaim(mm: Mm, pmdSlot: number, addr: number, head: number, wholeReclaim: boolean): void {
   // mTHP hook (large-folio.ts): a whole folio going to zram takes aligned, consecutive slots.
   if (wholeReclaim) alignSwapForFolio(mm, head);
-  mm.kernel.frames.splitFolio(head);
+  mm.kernel[FRAMES].splitFolio(head);
   if (wholeReclaim && mm.kernel.swap !== null && mm.kernel.profile.swapDevice === 'zram') return;
   mapUnusedToZeropage(mm, pmdSlot, addr, head);
 }
 
 export function reclaimPte(mm: Mm, slot: number, vma: Vma, addr: number): void {
-  const tables = mm.kernel.tables;
-  const frames = mm.kernel.frames;
+  const tables = mm.kernel[TABLES];
+  const frames = mm.kernel[FRAMES];
   const pte = tables.entries[slot]!;
   const pfn = ptePfn(pte);
   if (frames.has(pfn, PG_ANON)) {
