@@ -79,14 +79,24 @@ export function buildCategoryTable(p: PagemapScanState, frames: FramePool): void
   const wantFile = (p.masksOfInterest & PAGE_IS_FILE) !== 0;
   const wantZero = (p.masksOfInterest & PAGE_IS_PFNZERO) !== 0;
   table[0] = T_SLOW;
+  let protectsWritten = (p.flags & PM_SCAN_WP_MATCHING) !== 0;
   for (let byte = 1; byte < PTE_FLAG_BYTE_VALUES; byte++) {
     const pte = pteWithFlagByte(byte);
     let slow: boolean;
     if (ptePresent(pte)) slow = wantFile || wantZero;
     else slow = isPteMarker(pte) || (wantFile && isPfnSwapEntry(pte));
-    table[byte] = slow ? T_SLOW : pteDecision(p, vmaCategory | pteCategory(p, frames, pte));
+    if (slow) {
+      table[byte] = T_SLOW;
+      continue;
+    }
+    const categories = vmaCategory | pteCategory(p, frames, pte);
+    const decision = pteDecision(p, categories);
+    if ((categories & PAGE_IS_WRITTEN) !== 0 && (decision & T_WRITE_PROTECT) === 0) protectsWritten = false;
+    table[byte] = decision;
   }
   env.catNone = pteDecision(p, vmaCategory | pteCategory(p, frames, 0));
+  if ((env.catNone & T_WRITE_PROTECT) === 0) protectsWritten = false;
+  env.catProtectsWritten = protectsWritten;
   env.catTableKey = env.catArgsKey * 512 + vmaCategory;
 }
 
@@ -138,6 +148,15 @@ function scanPtes(entries: Uint32Array, first: number, count: number, start: num
   const table = env.catTable;
   const noneDecision = env.catNone;
   const runs = env.wpRuns;
+  /**
+   * The decision bit that makes the loop record a write-protect run. When
+   * the table protects every WRITTEN entry, every entry the loop passes
+   * over is reported and protected, or skipped and not WRITTEN — that is,
+   * protected already, which the provider leaves as it is — so the range
+   * the loop covered goes to the provider as one run instead (0 here: no
+   * per-page bookkeeping in the loop).
+   */
+  const wpTrackBit = env.catProtectsWritten ? 0 : T_WRITE_PROTECT;
   // Every loop variable is a small integer: addresses are `(page0 + i) * PAGE_BYTES`,
   // computed where needed, never carried from one iteration to the next (a
   // double carried by a loop is boxed on every step whenever V8 cannot keep
@@ -146,6 +165,8 @@ function scanPtes(entries: Uint32Array, first: number, count: number, start: num
   const page0 = start / PAGE_BYTES - first;
   let i = first;
   for (;;) {
+    /** Where this pass of the fast loop starts (the whole-range write-protect's run). */
+    const from = i;
     // The bounce buffer, in locals. `index` is the current region's slot,
     // or the slot before it while the buffer is empty (so that a new
     // region always goes to index + 1).
@@ -187,7 +208,7 @@ function scanPtes(entries: Uint32Array, first: number, count: number, start: num
         curCategories = categories;
         curEndSlot = i + 1;
         left--;
-        if ((decision & T_WRITE_PROTECT) !== 0) {
+        if ((decision & wpTrackBit) !== 0) {
           // Protect this page: extend the last run, or start one.
           const offset = i - first;
           if (offset !== runEnd) runs[2 * nRuns++] = offset;
@@ -209,7 +230,7 @@ function scanPtes(entries: Uint32Array, first: number, count: number, start: num
       left -= run - i;
       curEndSlot = run;
       bufEnd[index] = (page0 + run) * PAGE_BYTES;
-      if ((decision & T_WRITE_PROTECT) !== 0) {
+      if ((decision & wpTrackBit) !== 0) {
         const offset = i - first;
         if (offset !== runEnd) runs[2 * nRuns++] = offset;
         runEnd = run - first;
@@ -221,6 +242,7 @@ function scanPtes(entries: Uint32Array, first: number, count: number, start: num
     p.vecBufIndex = index < base ? base : index;
     p.foundPages += room - left;
     env.wpRunCount = nRuns;
+    if (wpTrackBit === 0 && i > from && (p.flags & PM_SCAN_WP_MATCHING) !== 0) addWpRun(env, from - first, i - first);
     if (i >= last) return 0;
     const ret = generalPage(p, walk, entries, i, first, (page0 + i) * PAGE_BYTES);
     if (ret < 0) return ret;
