@@ -79,14 +79,30 @@ export function buildCategoryTable(p: PagemapScanState, frames: ReadonlyFramePoo
   const wantFile = (p.masksOfInterest & PAGE_IS_FILE) !== 0;
   const wantZero = (p.masksOfInterest & PAGE_IS_PFNZERO) !== 0;
   table[0] = T_SLOW;
+  let protectsWritten = (p.flags & PM_SCAN_WP_MATCHING) !== 0;
   for (let byte = 1; byte < PTE_FLAG_BYTE_VALUES; byte++) {
     const pte = pteWithFlagByte(byte);
     let slow: boolean;
     if (ptePresent(pte)) slow = wantFile || wantZero;
     else slow = isPteMarker(pte) || (wantFile && isPfnSwapEntry(pte));
-    table[byte] = slow ? T_SLOW : pteDecision(p, vmaCategory | pteCategory(p, frames, pte));
+    if (slow) {
+      table[byte] = T_SLOW;
+      continue;
+    }
+    const categories = vmaCategory | pteCategory(p, frames, pte);
+    const decision = pteDecision(p, categories);
+    if ((categories & PAGE_IS_WRITTEN) !== 0 && (decision & T_WRITE_PROTECT) === 0) protectsWritten = false;
+    table[byte] = decision;
   }
   env.catNone = pteDecision(p, vmaCategory | pteCategory(p, frames, 0));
+  if ((env.catNone & T_WRITE_PROTECT) === 0) protectsWritten = false;
+  env.catProtectsWritten = protectsWritten;
+  if ((p.flags & PM_SCAN_WP_MATCHING) !== 0 && !protectsWritten) {
+    // The fast loop keeps no write-protect runs (see scanPtes): pages to
+    // protect take the general path, which records them one by one.
+    for (let byte = 1; byte < PTE_FLAG_BYTE_VALUES; byte++) if ((table[byte]! & T_WRITE_PROTECT) !== 0) table[byte] = T_SLOW;
+    if ((env.catNone & T_WRITE_PROTECT) !== 0) env.catNone = T_SLOW;
+  }
   env.catTableKey = env.catArgsKey * 512 + vmaCategory;
 }
 
@@ -137,7 +153,16 @@ function scanPtes(entries: Uint32Array, first: number, count: number, start: num
   if (p.vecBuf.ends[p.vecBufIndex] === 0 && slotOf(0, start, first, last) >= 0) return pteLoopPerPage(entries, first, count, start, walk);
   const table = env.catTable;
   const noneDecision = env.catNone;
-  const runs = env.wpRuns;
+  /**
+   * WP_MATCHING without per-page bookkeeping in the loop (a few more live
+   * values there cost it register spills): when the table protects every
+   * WRITTEN entry, every entry the loop passes over is reported and to be
+   * protected, or skipped and not WRITTEN — protected already, which the
+   * provider leaves as it is — so the range the loop covered goes to the
+   * provider as one run. Otherwise the table sends pages to protect to
+   * generalPage (buildCategoryTable).
+   */
+  const wpWholeRange = (p.flags & PM_SCAN_WP_MATCHING) !== 0 && env.catProtectsWritten;
   // Every loop variable is a small integer: addresses are `(page0 + i) * PAGE_BYTES`,
   // computed where needed, never carried from one iteration to the next (a
   // double carried by a loop is boxed on every step whenever V8 cannot keep
@@ -146,6 +171,8 @@ function scanPtes(entries: Uint32Array, first: number, count: number, start: num
   const page0 = start / PAGE_BYTES - first;
   let i = first;
   for (;;) {
+    /** Where this pass of the fast loop starts (the whole-range write-protect's run). */
+    const from = i;
     // The bounce buffer, in locals. `index` is the current region's slot,
     // or the slot before it while the buffer is empty (so that a new
     // region always goes to index + 1).
@@ -164,9 +191,6 @@ function scanPtes(entries: Uint32Array, first: number, count: number, start: num
     /** Pages this slice may still add under max_pages (at most 2^30: a slice has 512). */
     const room = pageRoom(p.maxPages, p.foundPages);
     let left = room;
-    /** Write-protect runs, in locals too: their count and where the last one ends (an offset from `first`; -1: none). */
-    let nRuns = env.wpRunCount | 0;
-    let runEnd = nRuns === 0 ? -1 : runs[2 * nRuns - 1]! | 0;
     for (; i < last; i++) {
       const pte = entries[i]!;
       const decision = pte === 0 ? noneDecision : table[flagByteOf(pte)]!;
@@ -187,13 +211,6 @@ function scanPtes(entries: Uint32Array, first: number, count: number, start: num
         curCategories = categories;
         curEndSlot = i + 1;
         left--;
-        if ((decision & T_WRITE_PROTECT) !== 0) {
-          // Protect this page: extend the last run, or start one.
-          const offset = i - first;
-          if (offset !== runEnd) runs[2 * nRuns++] = offset;
-          runEnd = offset + 1;
-          runs[2 * nRuns - 1] = runEnd;
-        }
         continue;
       }
       // The region goes on: so do the entries after this one with the
@@ -209,18 +226,12 @@ function scanPtes(entries: Uint32Array, first: number, count: number, start: num
       left -= run - i;
       curEndSlot = run;
       bufEnd[index] = (page0 + run) * PAGE_BYTES;
-      if ((decision & T_WRITE_PROTECT) !== 0) {
-        const offset = i - first;
-        if (offset !== runEnd) runs[2 * nRuns++] = offset;
-        runEnd = run - first;
-        runs[2 * nRuns - 1] = runEnd;
-      }
       i = run - 1;
     }
-    // Back to the state: the current region, the pages added, the runs.
+    // Back to the state: the current region, the pages added, the range to protect.
     p.vecBufIndex = index < base ? base : index;
     p.foundPages += room - left;
-    env.wpRunCount = nRuns;
+    if (wpWholeRange && i > from) addWpRun(env, from - first, i - first);
     if (i >= last) return 0;
     const ret = generalPage(p, walk, entries, i, first, (page0 + i) * PAGE_BYTES);
     if (ret < 0) return ret;

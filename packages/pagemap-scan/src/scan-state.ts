@@ -105,6 +105,13 @@ export interface ScanEnv {
   catArgsKey: number;
   catNone: number;
   /**
+   * The table protects every WRITTEN entry it decides (and the none
+   * entry): WP_MATCHING then needs no per-page runs, as every entry the
+   * fast loop passes over is either protected already or to be protected
+   * (see scanPtes). Set with the table.
+   */
+  catProtectsWritten: boolean;
+  /**
    * Pages of the current PTE slice to write-protect, as [from, to) page
    * offset pairs from the slice's start, handed to `wp.wpPtes` once the
    * slice is done. At most one run per two pages: 512 pairs is room enough.
@@ -166,6 +173,7 @@ export function createScanEnv(wpQuery: UffdWpAsyncQuery | null, wp: UffdWpRange 
     catTableKey: -1,
     catArgsKey: 0,
     catNone: 0,
+    catProtectsWritten: false,
     wpRuns: new Int32Array(2 * PTRS_PER_TABLE),
     wpRunCount: 0,
   };

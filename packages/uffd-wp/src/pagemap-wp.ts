@@ -70,22 +70,32 @@ const WP_BYTE = (() => {
   return table;
 })();
 
+/**
+ * pgtable.ts's flag-byte helpers as consts of this module: the compiled
+ * loop below calls them without a module-cell load and hole check per
+ * entry (an imported binding is read through its cell at every use).
+ */
+const flagByteOf = pteFlagByte;
+const withFlagByte = pteReplaceFlagByte;
+
 /** make_uffd_wp_pte on every entry of the runs that is not pte_uffd_wp / pte_swp_uffd_wp_any yet. */
 function wpPtes(mm: Mm, _vma: Vma, addr: number, runs: Int32Array, runCount: number): number {
+  runCount |= 0;
   if (runCount === 0) return 0;
-  const first = mm.pteSlot(addr, false);
+  const first = mm.pteSlot(addr, false) | 0;
   if (first < 0) return 0;
   // Nothing below allocates: the view stays the pool's array for the loop.
   // eslint-disable-next-line no-restricted-syntax -- no allocation until its last use
   const entries = tablesOf(mm.kernel).entries;
+  const table = WP_BYTE;
   let changed = 0;
   for (let k = 0; k < runCount; k++) {
-    const end = first + runs[2 * k + 1]!;
-    for (let slot = first + runs[2 * k]!; slot < end; slot++) {
+    const end = (first + runs[2 * k + 1]!) | 0;
+    for (let slot = (first + runs[2 * k]!) | 0; slot < end; slot++) {
       const entry = entries[slot]!;
-      const byte = WP_BYTE[pteFlagByte(entry)]!;
+      const byte = table[flagByteOf(entry)]!;
       if (byte === WP_KEEP) continue;
-      if (byte !== WP_SLOW) entries[slot] = pteReplaceFlagByte(entry, byte);
+      if (byte !== WP_SLOW) entries[slot] = withFlagByte(entry, byte);
       else if (ptePresent(entry) ? pteUffdWp(entry) : pteSwpUffdWpAny(entry)) continue;
       else entries[slot] = uffdWpPteValue(entry) >>> 0;
       changed++;
