@@ -62,6 +62,7 @@ import {
 } from './uapi.js';
 import { VM_EXEC, VM_READ, VM_SHARED, VM_UFFD_MINOR, VM_UFFD_MISSING, VM_UFFD_WP, VM_WRITE, type Vma } from './vma.js';
 import { pteOffset } from './pgtable-nav.js';
+import { traceMm } from './trace.js';
 
 export function softDirtyBit(mm: Mm): number {
   return mm.kernel.profile.softDirty ? PTE_SOFT_DIRTY : 0;
@@ -88,6 +89,7 @@ export function userfault(mm: Mm, vma: Vma, addr: number, reason: UserfaultReaso
   const handler = mm.kernel.userfault;
   if (handler === null) return VM_FAULT_SIGBUS;
   // hugetlb reports the huge page (exact addresses are not modelled there).
+  if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'handle_userfault', addr, end: addr + PAGE_SIZE, result: reason === UserfaultReason.Missing ? 'missing' : reason === UserfaultReason.Wp ? 'wp' : 'minor', write });
   const outcome = handler.handleUserfault(mm, vma, vma.isHugetlb ? addr : realAddress, reason, write);
   if (outcome === UserfaultOutcome.Sigbus) return VM_FAULT_SIGBUS;
   return 0;
@@ -105,6 +107,7 @@ export function handleMmFault(mm: Mm, vma: Vma, address: number, flags: number):
   realAddress = address;
   // vmf->address: every handler below sees the page, never the byte inside it.
   const addr = faultTestHooks.alignFaultAddress ? address - (address % PAGE_SIZE) : address;
+  if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'handle_mm_fault', addr, end: addr + PAGE_SIZE, result: (flags & FAULT_FLAG_WRITE) !== 0 ? 'write' : 'read', write: (flags & FAULT_FLAG_WRITE) !== 0 });
   if (vma.isHugetlb) return hugetlbFault(mm, vma, addr, flags);
   const tables = mm.kernel.tables;
   const pmdSlot = mm.pmdSlot(addr, true);
@@ -157,6 +160,7 @@ function doAnonymousPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: nu
     let pte = mkPte(mm.kernel.frames.zeroPfn, PTE_SPECIAL | PTE_ACCESSED);
     if (uffdWp) pte = (pte | PTE_UFFD_WP) >>> 0;
     tables.entries[slot] = pte;
+    if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'do_anonymous_page', addr, end: addr + PAGE_SIZE, result: 'zero-page', pfn: mm.kernel.frames.zeroPfn });
     return 0;
   }
   // A write fault, or a read fault on a kernel that forbids the zero page
@@ -170,6 +174,7 @@ function doAnonymousPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: nu
   if (pfn === NO_FRAME) return VM_FAULT_OOM;
   let bits = PTE_ACCESSED | PTE_DIRTY | softDirtyBit(mm);
   if ((vma.flags & VM_WRITE) !== 0) bits |= PTE_WRITE;
+  if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'do_anonymous_page', addr, end: addr + PAGE_SIZE, result: write ? 'page' : 'page-no-zero-page', pfn, order: 0 });
   if (uffdWp) bits = (bits & ~PTE_WRITE) | PTE_UFFD_WP;
   accountPteMap(mm, pfn);
   tables.entries[slot] = mkPte(pfn, bits);
@@ -200,6 +205,8 @@ function doFault(mm: Mm, vma: Vma, addr: number, slot: number, flags: number, uf
     const pfn = allocAnonPage(mm);
     if (pfn === NO_FRAME) return VM_FAULT_OOM;
     frames.contents.copyFrom(frames.contents, cachePfn, pfn);
+
+    if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'do_cow_fault', addr, end: addr + PAGE_SIZE, result: 'copy', pfn });
     let bits = PTE_ACCESSED | PTE_DIRTY | softDirtyBit(mm) | ((vma.flags & VM_WRITE) !== 0 ? PTE_WRITE : 0);
     if (uffdWp) bits = (bits & ~PTE_WRITE) | PTE_UFFD_WP;
     accountPteMap(mm, pfn);
@@ -211,6 +218,7 @@ function doFault(mm: Mm, vma: Vma, addr: number, slot: number, flags: number, uf
     bits |= PTE_DIRTY | PTE_WRITE | softDirtyBit(mm);
     frames.set(cachePfn, PG_DIRTY);
   }
+  if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: write ? 'do_shared_fault' : 'do_read_fault', addr, end: addr + PAGE_SIZE, result: 'page-cache', pfn: cachePfn });
   if (uffdWp) bits = (bits & ~PTE_WRITE) | PTE_UFFD_WP;
   accountPteMap(mm, cachePfn);
   tables.entries[slot] = mkPte(cachePfn, bits);
@@ -272,6 +280,7 @@ function doSwapPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: number)
   if (isPteMarker(entry)) {
     // handle_pte_marker: poison beats guard beats uffd-wp.
     if (isPoisonedPteMarker(entry)) return VM_FAULT_HWPOISON;
+    if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'handle_pte_marker', addr, end: addr + PAGE_SIZE, result: isPoisonedPteMarker(entry) ? 'HWPOISON' : isGuardPteMarker(entry) ? 'SIGSEGV' : isUffdWpPteMarker(entry) ? 'uffd-wp' : 'SIGBUS' });
     if (isGuardPteMarker(entry)) return VM_FAULT_SIGSEGV;
     if (isUffdWpPteMarker(entry)) {
       if ((vma.flags & VM_UFFD_WP) === 0) {
@@ -310,6 +319,7 @@ function doSwapPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: number)
   const pfn = allocAnonPage(mm);
   if (pfn === NO_FRAME) return VM_FAULT_OOM;
   frames.contents.copyFrom(swap.contents, swapSlot, pfn);
+  if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'do_swap_page', addr, end: addr + PAGE_SIZE, result: 'swapin', pfn, slot: swapSlot, device: mm.kernel.profile.swapDevice, order: 0 });
   swap.free(swapSlot);
   if (!exclusive) frames.clear(pfn, PG_ANON_EXCLUSIVE);
   let bits = PTE_ACCESSED;
@@ -356,6 +366,7 @@ function doWpPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: number): 
   if (pteUffdWp(entry) && (vma.flags & VM_UFFD_WP) !== 0) {
     const handler = mm.kernel.userfault;
     if (handler === null) return VM_FAULT_SIGBUS;
+    if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'handle_userfault', addr, end: addr + PAGE_SIZE, result: 'wp', write: true });
     const outcome = handler.handleUserfault(mm, vma, realAddress, UserfaultReason.Wp, true);
     if (outcome === UserfaultOutcome.Sigbus) return VM_FAULT_SIGBUS;
     if (outcome === UserfaultOutcome.Retry) return 0;
@@ -365,6 +376,7 @@ function doWpPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: number): 
   }
   if ((vma.flags & VM_SHARED) !== 0) {
     if ((vma.flags & VM_WRITE) === 0 && (flags & FAULT_FLAG_FORCE) === 0) return VM_FAULT_SIGSEGV;
+    if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'wp_page_shared', addr, end: addr + PAGE_SIZE, result: 'reuse', pfn: ptePfn(entry) });
     tables.entries[slot] = (entry | PTE_WRITE | PTE_DIRTY | PTE_ACCESSED | softDirtyBit(mm)) >>> 0;
     if (!pteSpecial(entry)) frames.set(frames.folioOf(ptePfn(entry)), PG_DIRTY);
     return 0;
@@ -378,6 +390,7 @@ function doWpPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: number): 
     if (reusable) {
       frames.set(oldPfn, PG_ANON_EXCLUSIVE);
       const writeBit = (vma.flags & VM_WRITE) !== 0 || (flags & FAULT_FLAG_FORCE) !== 0 ? PTE_WRITE : 0;
+      if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'wp_page_reuse', addr, end: addr + PAGE_SIZE, result: 'reuse', pfn: oldPfn });
       tables.entries[slot] = (entry | writeBit | PTE_DIRTY | PTE_ACCESSED | softDirtyBit(mm)) >>> 0;
       return 0;
     }
@@ -398,6 +411,7 @@ function wpPageCopy(mm: Mm, vma: Vma, _addr: number, slot: number, flags: number
   const writeBit = (vma.flags & VM_WRITE) !== 0 || (flags & FAULT_FLAG_FORCE) !== 0 ? PTE_WRITE : 0;
   accountPteMap(mm, pfn);
   // wp_page_copy maps the copy without the uffd-wp bit (a protected PTE never reaches here registered).
+  if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'wp_page_copy', addr: _addr, end: _addr + PAGE_SIZE, result: frames.has(oldPfn, PG_ZERO) ? 'copy-of-zero-page' : 'copy', pfn });
   tables.entries[slot] = mkPte(pfn, writeBit | PTE_DIRTY | PTE_ACCESSED | softDirtyBit(mm));
   if (!pteSpecial(entry)) accountPteUnmap(mm, oldPfn);
   return 0;
