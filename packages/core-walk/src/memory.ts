@@ -247,6 +247,7 @@ function faultAround(mm: Mm, vma: Vma, addr: number, slot: number): void {
   const vmaOff = (addr - vma.start) / PAGE_SIZE;
   const from = Math.max(pteOff - (pteOff % FAULT_AROUND_PAGES), pteOff - Math.min(pteOff, vmaOff));
   const to = Math.min(from + FAULT_AROUND_PAGES, PTRS_PER_TABLE, pteOff + vma.pages - vmaOff);
+  if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'do_fault_around', addr: addr + (from - pteOff) * PAGE_SIZE, end: addr + (to - pteOff) * PAGE_SIZE, result: 'map-pages' });
   const index0 = vma.pageIndex(addr) - pteOff;
   const base = slot - pteOff;
   const bits = fileReadPteBits(vma);

@@ -204,6 +204,7 @@ export type TraceMmFunction =
   | 'do_anonymous_page'
   | 'alloc_anon_folio'
   | 'do_read_fault'
+  | 'do_fault_around'
   | 'do_cow_fault'
   | 'do_shared_fault'
   | 'do_wp_page'
