@@ -206,7 +206,7 @@ function WhyPanel({ explorer, index, page, pinned }: { explorer: ScenarioExplore
     <div class="why-summary"><b>why?</b> ${answer.summary}</div>
     ${answer.history.length > 0
       ? html`<details><summary>${answer.history.length} mm event${answer.history.length === 1 ? '' : 's'} touched page ${page} up to op ${index}</summary>
-          <ol class="why-history">${answer.history.map((step) => html`<li class=${step.op === answer.steps[0]?.op ? 'current' : ''}><span class="n">op ${step.op}</span> <code>${step.event.fn}</code> ${step.text}</li>`)}</ol>
+          <ol class="why-history">${answer.history.map((step) => html`<li class=${step.op === answer.steps[0]?.op ? 'current' : ''}><span class="n">op ${step.op}</span> ${step.text}</li>`)}</ol>
         </details>`
       : null}
   </div>`;
