@@ -1,5 +1,7 @@
 // fork.ts: dup_mmap and copy_page_range.
 import { describe, expect, it } from 'vitest';
+import { tablesOf } from './kernel.js';
+import { pteSlotOf } from './pgtable-nav.js';
 import { HPAGE_PMD_NR } from './geometry.js';
 import { pmdLeaf, ptePfn, ptePresent, pteWrite } from './pgtable.js';
 import { isGuardPteMarker, isRealSwapEntry, makeGuardPte, swpOffset } from './swapops.js';
@@ -74,7 +76,7 @@ describe('forkMm', () => {
     const { kernel, mm } = createTestMm();
     const addr = mapAnon(mm, 0, 2);
     mm.access(addr + P, AccessKind.Write, 1);
-    kernel.tables.entries[mm.pteSlot(addr, true)] = makeGuardPte();
+    tablesOf(kernel).entries[pteSlotOf(mm, addr, true)] = makeGuardPte();
     const file = kernel.memfdCreate('f', P);
     if (typeof file === 'number') throw new Error(`memfd ${file}`);
     const shared = mm.mmap(BASE + 16 * P, P, RW, MAP_SHARED, file, 0);

@@ -4,7 +4,8 @@
  * where the kernel copies them (vma_needs_copy).
  */
 import { PG_ANON, PG_ANON_EXCLUSIVE, PG_ZERO } from './frames.js';
-import { accountPteMap } from './rmap.js';
+import { accountPteMap, anonVmaPrepare } from './rmap.js';
+import { pmdSlotOf, pteSlotOf } from './pgtable-nav.js';
 import { restoreExclusivePte } from './memory.js';
 import { HPAGE_PMD_NR, PAGE_SIZE, PMD_SHIFT, addrEnd } from './geometry.js';
 import type { Mm } from './mm.js';
@@ -26,7 +27,8 @@ import {
   pteSwpClearUffdWp,
   swpOffset,
 } from './swapops.js';
-import { VM_ACCOUNT, VM_DONTCOPY, VM_MIXEDMAP, VM_PFNMAP, VM_SHARED, VM_UFFD_FLAGS, VM_UFFD_WP, VM_WIPEONFORK, type Vma } from './vma.js';
+import { VM_ACCOUNT, VM_DONTCOPY, VM_MIXEDMAP, VM_PFNMAP, VM_SHARED, VM_UFFD_FLAGS, VM_UFFD_WP, VM_WIPEONFORK, type Vma, VMAS, writableVma } from './vma.js';
+import { FRAMES, TABLES } from './readonly-pools.js';
 
 export function forkMm(parent: Mm): Mm {
   const child = parent.kernel.createMm();
@@ -34,7 +36,7 @@ export function forkMm(parent: Mm): Mm {
   try {
     for (const vma of parent.vmas.all()) {
       if ((vma.flags & VM_DONTCOPY) !== 0) continue;
-      const copy = vma.clone(vma.start, vma.end);
+      const copy = writableVma(vma.clone(vma.start, vma.end));
       // dup_mmap charges the child's private writable memory. A fork the commit limit refuses
       // (ENOMEM) is not modelled: the charge is always taken, so the child's exit balances it.
       if ((vma.flags & VM_ACCOUNT) !== 0) parent.kernel.committedPages += vma.pages;
@@ -44,14 +46,14 @@ export function forkMm(parent: Mm): Mm {
       parent.kernel.userfault?.forkVma?.(parent, child, vma, copy);
       if (vma.anonVma !== null) {
         copy.anonVma = null;
-        child.anonVmaPrepare(copy, vma.anonVma.root);
+        anonVmaPrepare(child, copy, vma.anonVma.root);
       }
       if ((vma.flags & VM_WIPEONFORK) !== 0) {
         copy.anonVma = null;
-        child.vmas.insert(copy);
+        child[VMAS].insert(copy);
         continue;
       }
-      child.vmas.insert(copy);
+      child[VMAS].insert(copy);
       if (vmaNeedsCopy(vma, copy)) copyPageRange(parent, child, vma, copy);
     }
   } finally {
@@ -70,8 +72,8 @@ function vmaNeedsCopy(src: Vma, dst: Vma): boolean {
 }
 
 function copyPageRange(parent: Mm, child: Mm, src: Vma, dst: Vma): void {
-  const tables = parent.kernel.tables;
-  const frames = parent.kernel.frames;
+  const tables = parent.kernel[TABLES];
+  const frames = parent.kernel[FRAMES];
   const cow = src.isCow;
   const keepWp = (dst.flags & VM_UFFD_WP) !== 0;
   let next: number;
@@ -83,7 +85,7 @@ function copyPageRange(parent: Mm, child: Mm, src: Vma, dst: Vma): void {
     if (pmd === 0) continue;
     if (pmdLeaf(pmd)) {
       // copy_huge_pmd / copy_hugetlb_page_range: share the huge page.
-      const dstSlot = child.pmdSlot(addr, true);
+      const dstSlot = pmdSlotOf(child, addr, true);
       const head = ptePfn(pmd);
       let value = pmd;
       if (!frames.has(head, PG_ZERO)) {
@@ -146,7 +148,7 @@ function copyPageRange(parent: Mm, child: Mm, src: Vma, dst: Vma): void {
         }
         if (!keepWp) childPte = pteSwpClearUffdWp(childPte);
       }
-      const dstSlot = child.pteSlot(a, true);
+      const dstSlot = pteSlotOf(child, a, true);
       tables.entries[dstSlot] = childPte >>> 0;
     }
   }

@@ -27,11 +27,12 @@ import {
   pteSpecial,
   pteUffdWp,
 } from './pgtable.js';
-import { accountPteUnmap } from './rmap.js';
+import { accountPteUnmap, anonVmaPrepare } from './rmap.js';
 import { isMigrationEntry, isSwapPte, isWritableMigrationEntry, makeMigrationEntry, swpOffset } from './swapops.js';
 import { VM_FAULT_FALLBACK, VM_FAULT_SIGBUS } from './uapi.js';
 import { VM_HUGEPAGE, VM_LOCKED, VM_NOHUGEPAGE, VM_UFFD_MISSING, VM_UFFD_WP, VM_WRITE, type Vma } from './vma.js';
 import { pteTableBase } from './pgtable-nav.js';
+import { FRAMES, TABLES } from './readonly-pools.js';
 import { traceMm } from './trace.js';
 
 /** Whether a PMD-sized THP may be allocated for `addr` (thp_vma_allowable_order + suitable). */
@@ -52,9 +53,9 @@ export function thpAllowed(mm: Mm, vma: Vma, addr: number, enforceSysfs = true):
 }
 
 export function doHugePmdAnonymousPage(mm: Mm, vma: Vma, addr: number, pmdSlot: number, write: boolean): number {
-  const tables = mm.kernel.tables;
-  const frames = mm.kernel.frames;
-  mm.anonVmaPrepare(vma);
+  const tables = mm.kernel[TABLES];
+  const frames = mm.kernel[FRAMES];
+  anonVmaPrepare(mm, vma);
   if (!write && mm.kernel.profile.zeroPage && mm.kernel.profile.thpZeroPage) {
     if ((vma.flags & VM_UFFD_MISSING) !== 0) return userfault(mm, vma, addr, UserfaultReason.Missing, false);
     if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'do_huge_pmd_anonymous_page', addr: pmdAlignDown(addr), end: pmdAlignDown(addr) + PMD_SIZE, result: 'huge-zero-page', pfn: frames.hugeZeroPfn(), order: 9 });
@@ -74,8 +75,8 @@ export function doHugePmdAnonymousPage(mm: Mm, vma: Vma, addr: number, pmdSlot: 
 }
 
 export function doHugePmdWpPage(mm: Mm, vma: Vma, addr: number, pmdSlot: number): number {
-  const tables = mm.kernel.tables;
-  const frames = mm.kernel.frames;
+  const tables = mm.kernel[TABLES];
+  const frames = mm.kernel[FRAMES];
   const pmd = tables.entries[pmdSlot]!;
   if (pteUffdWp(pmd) && (vma.flags & VM_UFFD_WP) !== 0) {
     const handler = mm.kernel.userfault;
@@ -121,8 +122,8 @@ export function doHugePmdWpPage(mm: Mm, vma: Vma, addr: number, pmdSlot: number)
  * large and becomes PTE-mapped; only the PMD mapping is converted.
  */
 export function splitHugePmd(mm: Mm, vma: Vma, pmdSlot: number, _addr: number): void {
-  const tables = mm.kernel.tables;
-  const frames = mm.kernel.frames;
+  const tables = mm.kernel[TABLES];
+  const frames = mm.kernel[FRAMES];
   const pmd = tables.entries[pmdSlot]!;
   if (!pmdLeaf(pmd) && !isSwapPte(pmd)) return;
   if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'split', fn: '__split_huge_pmd_locked', addr: pmdAlignDown(_addr), end: pmdAlignDown(_addr) + PMD_SIZE, result: isSwapPte(pmd) ? 'migration-entry' : pteSpecial(pmd) ? 'huge-zero-page' : 'thp', pfn: isSwapPte(pmd) ? swpOffset(pmd) : ptePfn(pmd), order: 9 });
@@ -170,8 +171,8 @@ export function splitHugePmd(mm: Mm, vma: Vma, pmdSlot: number, _addr: number): 
  * `pmdAddr` (nothing moves them elsewhere: mremap is not modelled).
  */
 export function mapUnusedToZeropage(mm: Mm, pmdSlot: number, pmdAddr: number, head: number): void {
-  const tables = mm.kernel.tables;
-  const frames = mm.kernel.frames;
+  const tables = mm.kernel[TABLES];
+  const frames = mm.kernel[FRAMES];
   const pmd = tables.entries[pmdSlot]!;
   if (!isTableEntry(pmd)) return;
   const base = pteTableBase(pmd);
@@ -201,6 +202,6 @@ export function splitPartialHugePmd(mm: Mm, vma: Vma, boundary: number): void {
   if (boundary % PMD_SIZE === 0 || vma.isHugetlb) return;
   const slot = mm.pmdSlot(boundary, false);
   if (slot < 0) return;
-  const pmd = mm.kernel.tables.entries[slot]!;
-  if (pmdLeaf(pmd) || (isSwapPte(pmd) && isMigrationEntry(pmd))) mm.splitHugePmd(vma, slot, boundary);
+  const pmd = mm.kernel[TABLES].entries[slot]!;
+  if (pmdLeaf(pmd) || (isSwapPte(pmd) && isMigrationEntry(pmd))) splitHugePmd(mm, vma, slot, boundary);
 }

@@ -11,14 +11,16 @@ import { mkHugeLeaf, pmdLeaf, PTE_ACCESSED, PTE_DIRTY, PTE_UFFD_WP, PTE_WRITE, p
 import { isPteMarker, isUffdWpPteMarker } from './swapops.js';
 import { FAULT_FLAG_WRITE, VM_FAULT_OOM, VM_FAULT_SIGBUS } from './uapi.js';
 import { VM_SHARED, VM_UFFD_MISSING, VM_UFFD_WP, VM_WRITE, type Vma } from './vma.js';
+import { FRAMES, TABLES } from './readonly-pools.js';
+import { pmdSlotOf } from './pgtable-nav.js';
 import { traceMm } from './trace.js';
 
 export function hugetlbFault(mm: Mm, vma: Vma, addr: number, flags: number): number {
-  const tables = mm.kernel.tables;
-  const frames = mm.kernel.frames;
+  const tables = mm.kernel[TABLES];
+  const frames = mm.kernel[FRAMES];
   const write = (flags & FAULT_FLAG_WRITE) !== 0;
   const haddr = pmdAlignDown(addr);
-  const slot = mm.pmdSlot(haddr, true);
+  const slot = pmdSlotOf(mm, haddr, true);
   let pmd = tables.entries[slot]!;
   if (isPteMarker(pmd) && isUffdWpPteMarker(pmd) && (vma.flags & VM_UFFD_WP) !== 0) {
     pmd = 0;

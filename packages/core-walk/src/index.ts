@@ -14,7 +14,7 @@ export type { KernelProfile } from './profile.js';
 export { Mm } from './mm.js';
 export { Vma, vmFlagNames } from './vma.js';
 export * from './vma-flags.js';
-export type { AnonVma } from './vma.js';
+export type { AnonVma, ReadonlyVmaList } from './vma.js';
 export { ShmemFile, PageCacheIndex } from './shmem.js';
 export type { FileMapping } from './shmem.js';
 
@@ -38,10 +38,10 @@ export { checkInvariants } from './invariants.js';
 export {
   PG_ALLOCATED, PG_ANON, PG_SWAPBACKED, PG_LRU, PG_LOCKED, PG_DIRTY, PG_HEAD, PG_TAIL, PG_ZONE_DEVICE,
   PG_ZERO, PG_HUGETLB, PG_MLOCKED, PG_REFERENCED, PG_ISOLATED, PG_ANON_EXCLUSIVE, PG_PAGECACHE,
-  FramePool, PageContents, NO_FRAME,
+  PageContents, NO_FRAME,
 } from './frames.js';
 export { SwapDevice } from './swapfile.js';
-export { TablePool } from './page-table.js';
+export type { ReadonlyFramePool, ReadonlyPageContents, ReadonlyTablePool, ReadonlyTypedArray } from './readonly-pools.js';
 
 export {
   KernelProfileToken, MadviseBehaviorToken, UserfaultHandlerToken, DevicePrivateHandlerToken, KernelReadyToken,

@@ -20,6 +20,7 @@ import { FramePool } from './frames.js';
 import { PAGE_SIZE, PMD_SIZE, pagingGeometry, type PagingGeometry } from './geometry.js';
 import { Mm } from './mm.js';
 import { TablePool } from './page-table.js';
+import { FRAMES, TABLES, type ReadonlyFramePool, type ReadonlyTablePool } from './readonly-pools.js';
 import { DEFAULT_PROFILE, profileError, type KernelProfile } from './profile.js';
 import { ShmemFile } from './shmem.js';
 import { SwapDevice } from './swapfile.js';
@@ -39,8 +40,14 @@ export class KernelConfigError extends Error {
 export class Kernel {
   readonly profile: KernelProfile;
   readonly geometry: PagingGeometry;
-  readonly tables = new TablePool();
-  readonly frames: FramePool;
+  /** Page-table storage, writable: for the mm code only (mm-internal `tablesOf`). */
+  readonly [TABLES] = new TablePool();
+  /** Physical memory, writable: for the mm code only (mm-internal `framesOf`). */
+  readonly [FRAMES]: FramePool;
+  /** Page-table storage, read-only (the same pool as the writable one). */
+  readonly tables: ReadonlyTablePool;
+  /** Physical memory, read-only (the same pool as the writable one). */
+  readonly frames: ReadonlyFramePool;
   /** Pages charged against the commit limit (Committed_AS) by accountable mappings. */
   committedPages = 0;
   readonly swap: SwapDevice | null;
@@ -60,7 +67,9 @@ export class Kernel {
   /** Use createKernel(). */
   constructor(profile: KernelProfile, features: readonly Feature[]) {
     this.profile = profile;
-    this.frames = new FramePool(4096, profile.ramPages);
+    this[FRAMES] = new FramePool(4096, profile.ramPages);
+    this.tables = this[TABLES];
+    this.frames = this[FRAMES];
     this.geometry = pagingGeometry(profile.fiveLevel);
     this.swap = profile.swap ? new SwapDevice(profile.swapPages) : null;
     this.hugetlbFree = profile.hugetlbPages;
@@ -195,8 +204,8 @@ export class Kernel {
     for (const index of file.cache.stored()) {
       const value = file.cache.get(index);
       if (value > 0) {
-        if (file.hugetlb) this.frames.entireMapcount.delete(value);
-        this.frames.put(value);
+        if (file.hugetlb) this[FRAMES].entireMapcount.delete(value);
+        this[FRAMES].put(value);
       }
       else if (value < 0) this.swap?.free(-value);
       file.cache.set(index, 0);
@@ -212,4 +221,14 @@ export function createKernel(options: KernelOptions = {}): Kernel {
   if (problem !== null) throw new KernelConfigError(problem);
   const profile: KernelProfile = Object.freeze({ ...DEFAULT_PROFILE, ...overrides });
   return new Kernel(profile, options.features ?? []);
+}
+
+/** The writable page-table pool of a kernel (mm code only). */
+export function tablesOf(kernel: Kernel): TablePool {
+  return kernel[TABLES];
+}
+
+/** The writable frame pool of a kernel (mm code only). */
+export function framesOf(kernel: Kernel): FramePool {
+  return kernel[FRAMES];
 }

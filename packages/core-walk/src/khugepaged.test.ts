@@ -1,5 +1,6 @@
 // khugepaged.ts: MADV_COLLAPSE's scan and collapse of a PTE table into a THP.
 import { describe, expect, it } from 'vitest';
+import { tablesOf } from './kernel.js';
 import { Errno } from './errno.js';
 import { HPAGE_PMD_NR, PMD_SIZE } from './geometry.js';
 import { pmdLeaf, ptePfn, pteWrite } from './pgtable.js';
@@ -57,7 +58,7 @@ describe('madviseCollapse', () => {
     const { kernel, mm } = createTestMm({ profile: { thp: 'never' } });
     const addr = mapAnon(mm, 0, HPAGE_PMD_NR, { prot: PROT_READ | PROT_WRITE });
     writePages(mm, addr, 4, 1);
-    kernel.tables.entries[mm.pteSlot(addr + 100 * P, false)] = makeGuardPte();
+    tablesOf(kernel).entries[mm.pteSlot(addr + 100 * P, false)] = makeGuardPte();
     const pfn = ptePfn(mm.leafEntry(addr));
     expect(collapse(mm, addr)).toBe(-Errno.EINVAL);
     expect(ptePfn(mm.leafEntry(addr))).toBe(pfn);

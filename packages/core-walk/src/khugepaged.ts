@@ -25,6 +25,7 @@ import { isGuardPteMarker, isPteMarker, isRealSwapEntry, isSwapPte, pteSwpUffdWp
 import { VM_FAULT_OOM, VM_FAULT_SIGBUS, VM_FAULT_SIGSEGV } from './uapi.js';
 import { VM_HUGETLB, VM_NOHUGEPAGE, VM_SPECIAL, VM_UFFD_FLAGS, VM_WRITE, type Vma } from './vma.js';
 import { pteTableBase } from './pgtable-nav.js';
+import { FRAMES, TABLES } from './readonly-pools.js';
 import { traceMm } from './trace.js';
 
 /**
@@ -124,8 +125,8 @@ function collapseErrno(result: Scan): number {
  * uffd-wp PTE, then a page that is not a normal anonymous one.
  */
 function collapseScanPmd(mm: Mm, vma: Vma, haddr: number): Scan {
-  const tables = mm.kernel.tables;
-  const frames = mm.kernel.frames;
+  const tables = mm.kernel[TABLES];
+  const frames = mm.kernel[FRAMES];
   const pmdSlot = mm.pmdSlot(haddr, false);
   if (pmdSlot < 0) return Scan.PmdNull;
   const pmd = tables.entries[pmdSlot]!;

@@ -9,6 +9,7 @@
  * PTE bits only; MADV_FREE / COLD / PAGEOUT split a folio they cover in
  * part (madvise.ts); a swap file takes no large folio, so reclaim splits it.
  */
+import { FRAMES, TABLES } from './readonly-pools.js';
 import { PG_ANON, PG_DIRTY, PG_SWAPBACKED } from './frames.js';
 import { HPAGE_PMD_NR } from './geometry.js';
 import type { Mm } from './mm.js';
@@ -23,13 +24,13 @@ import { PTE_ACCESSED, PTE_DIRTY, pteDirty } from './pgtable.js';
  * PMD-order folios keep their existing handling (left alone).
  */
 export function lazyfreeWholeMthp(mm: Mm, slot: number, head: number, skipUntil: number): number {
-  const frames = mm.kernel.frames;
+  const frames = mm.kernel[FRAMES];
   const nr = frames.folioPages(head);
   if (nr >= HPAGE_PMD_NR) return skipUntil;
   if (frames.folioMapcount(head) !== nr || frames.refcount[head] !== nr) return slot + nr;
   frames.clear(head, PG_SWAPBACKED | PG_DIRTY);
   // eslint-disable-next-line no-restricted-syntax -- no page table is allocated while this view is used (frame allocation grows only the frame arrays)
-  const entries = mm.kernel.tables.entries;
+  const entries = mm.kernel[TABLES].entries;
   for (let i = 0; i < nr; i++) entries[slot + i] = (entries[slot + i]! & ~(PTE_DIRTY | PTE_ACCESSED)) >>> 0;
   return slot + nr;
 }
@@ -42,7 +43,7 @@ export function lazyfreeWholeMthp(mm: Mm, slot: number, head: number, skipUntil:
 export function alignSwapForFolio(mm: Mm, head: number): void {
   const swap = mm.kernel.swap;
   if (swap === null || mm.kernel.profile.swapDevice !== 'zram') return;
-  swap.alignNext(mm.kernel.frames.folioPages(head));
+  swap.alignNext(mm.kernel[FRAMES].folioPages(head));
 }
 
 /**
@@ -53,11 +54,11 @@ export function alignSwapForFolio(mm: Mm, head: number): void {
  * lets reclaim go on (a clean lazyfree folio is discarded).
  */
 export function keepDirtyLazyfree(mm: Mm, slot: number, head: number): boolean {
-  const frames = mm.kernel.frames;
+  const frames = mm.kernel[FRAMES];
   if (frames.has(head, PG_SWAPBACKED) || !frames.has(head, PG_ANON)) return false;
   const nr = frames.folioPages(head);
   let dirty = frames.has(head, PG_DIRTY);
-  for (let i = 0; i < nr && !dirty; i++) dirty = pteDirty(mm.kernel.tables.entries[slot + i]!);
+  for (let i = 0; i < nr && !dirty; i++) dirty = pteDirty(mm.kernel[TABLES].entries[slot + i]!);
   if (!dirty) return false;
   frames.set(head, PG_SWAPBACKED);
   return true;

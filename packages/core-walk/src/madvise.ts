@@ -54,9 +54,11 @@ import {
   VM_WIPEONFORK,
   VM_WRITE,
   type Vma,
+  VMAS,
 } from './vma.js';
 import { reclaimPte, splitForReclaim } from './vmscan.js';
 import { ZAP_FILE_PAGES_ONLY, zapVmaRange } from './zap.js';
+import { FRAMES, TABLES } from './readonly-pools.js';
 import { traceMm } from './trace.js';
 
 const MADV_DONTDUMP_FLAG = 0;
@@ -96,7 +98,7 @@ export function doMadvise(mm: Mm, start: number, lengthIn: number, advice: numbe
     const visit = (vma: Vma, from: number, to: number): number =>
       feature !== undefined ? feature.applyToVma(mm, vma, from, to) : madviseVma(mm, vma, from, to, advice);
     const result = madviseWalkVmas(mm, start, end, visit);
-    if (writeLocked) mm.vmas.mergeAround(start, end);
+    if (writeLocked) mm[VMAS].mergeAround(start, end);
     return result;
   } finally {
     if (writeLocked) mm.lock.writeUnlock();
@@ -191,7 +193,7 @@ function updateVmaFlags(mm: Mm, vma: Vma, start: number, end: number, clear: num
   const next = (vma.flags & ~clear) | set;
   if (next === vma.flags) return 0;
   if (vma.isHugetlb && (start % PMD_SIZE !== 0 || end % PMD_SIZE !== 0) && (start !== vma.start || end !== vma.end)) return -Errno.EINVAL;
-  for (const piece of mm.vmas.splitRange(start, end)) piece.flags = (piece.flags & ~clear) | set;
+  for (const piece of mm[VMAS].splitRange(start, end)) piece.flags = (piece.flags & ~clear) | set;
   return 0;
 }
 
@@ -213,8 +215,8 @@ function madvisePopulate(mm: Mm, start: number, end: number, write: boolean): nu
 
 /** madvise_free_pte_range: exclusive anon pages become lazily freeable; swap entries are dropped. */
 function madviseFree(mm: Mm, vma: Vma, start: number, end: number): void {
-  const tables = mm.kernel.tables;
-  const frames = mm.kernel.frames;
+  const tables = mm.kernel[TABLES];
+  const frames = mm.kernel[FRAMES];
   forEachPmd(mm, vma, start, end, (pmdSlot, addr, next) => {
     if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'reclaim', fn: 'madvise_free_pte_range', addr, end: next, result: 'lazyfree' });
     const pmd = tables.entries[pmdSlot]!;
@@ -278,7 +280,7 @@ function madviseFree(mm: Mm, vma: Vma, start: number, end: number): void {
  * page) holds one reference.
  */
 function splittableExclusive(mm: Mm, head: number, viaPmd: boolean): boolean {
-  const frames = mm.kernel.frames;
+  const frames = mm.kernel[FRAMES];
   // A folio mapped by a PMD and by PTEs is mapped twice, which
   // folio_maybe_mapped_shared() calls "maybe shared": the caller's own PMD
   // must be the only mapping, and a caller holding a PTE mapping must see
@@ -339,8 +341,8 @@ function madviseRemove(mm: Mm, vma: Vma, start: number, end: number): number {
  * written out to it (without one they stay in the cache).
  */
 function coldOrPageout(mm: Mm, vma: Vma, start: number, end: number, pageout: boolean): void {
-  const tables = mm.kernel.tables;
-  const frames = mm.kernel.frames;
+  const tables = mm.kernel[TABLES];
+  const frames = mm.kernel[FRAMES];
   forEachPmd(mm, vma, start, end, (pmdSlot, addr, next) => {
     if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'reclaim', fn: 'madvise_cold_or_pageout_pte_range', addr, end: next, result: pageout ? 'pageout' : 'deactivate' });
     const pmd = tables.entries[pmdSlot]!;

@@ -1,7 +1,7 @@
 // memory.ts: handle_mm_fault down to the PTE, and the CPU access that takes it.
 import { describe, expect, it } from 'vitest';
 import { FAULT_FLAG_WRITE, MADV_PAGEOUT, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, PROT_READ, VM_FAULT_SIGBUS, AccessKind } from './uapi.js';
-import { VM_UFFD_MISSING } from './vma.js';
+import { VM_UFFD_MISSING, writableVma } from './vma.js';
 import { PG_ANON, PG_ANON_EXCLUSIVE } from './frames.js';
 import { ptePfn, ptePresent, pteSpecial, pteWrite, pteDirty } from './pgtable.js';
 import { isRealSwapEntry } from './swapops.js';
@@ -90,7 +90,7 @@ describe('handle_mm_fault, anonymous memory', () => {
     const { mm } = createTestMm();
     const addr = mapAnon(mm, 0, 1);
     const vma = mm.vmas.lookup(addr)!;
-    vma.flags |= VM_UFFD_MISSING;
+    writableVma(vma).flags |= VM_UFFD_MISSING;
     expect(handleMmFault(mm, vma, addr, FAULT_FLAG_WRITE) & VM_FAULT_SIGBUS).toBeTruthy();
   });
 });

@@ -31,7 +31,7 @@ import {
   pteUffdWp,
   pteWrite,
 } from './pgtable.js';
-import { accountPteMap, accountPteUnmap } from './rmap.js';
+import { accountPteMap, accountPteUnmap, anonVmaPrepare } from './rmap.js';
 import { shmemGetPage } from './shmem.js';
 import {
   isDeviceExclusiveEntry,
@@ -61,7 +61,8 @@ import {
   VM_FAULT_SIGSEGV,
 } from './uapi.js';
 import { VM_EXEC, VM_READ, VM_SHARED, VM_UFFD_MINOR, VM_UFFD_MISSING, VM_UFFD_WP, VM_WRITE, type Vma } from './vma.js';
-import { pteOffset } from './pgtable-nav.js';
+import { allocTableAt, pmdSlotOf, pteOffset } from './pgtable-nav.js';
+import { FRAMES, TABLES } from './readonly-pools.js';
 import { traceMm } from './trace.js';
 
 export function softDirtyBit(mm: Mm): number {
@@ -70,7 +71,7 @@ export function softDirtyBit(mm: Mm): number {
 
 /** Allocates a zeroed anonymous page (refcount 0). */
 function allocAnonPage(mm: Mm): number {
-  return mm.kernel.frames.alloc(0, PG_ANON | PG_SWAPBACKED | PG_LRU | PG_ANON_EXCLUSIVE);
+  return mm.kernel[FRAMES].alloc(0, PG_ANON | PG_SWAPBACKED | PG_LRU | PG_ANON_EXCLUSIVE);
 }
 
 /**
@@ -109,8 +110,8 @@ export function handleMmFault(mm: Mm, vma: Vma, address: number, flags: number):
   const addr = faultTestHooks.alignFaultAddress ? address - (address % PAGE_SIZE) : address;
   if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'handle_mm_fault', addr, end: addr + PAGE_SIZE, result: (flags & FAULT_FLAG_WRITE) !== 0 ? 'write' : 'read', write: (flags & FAULT_FLAG_WRITE) !== 0 });
   if (vma.isHugetlb) return hugetlbFault(mm, vma, addr, flags);
-  const tables = mm.kernel.tables;
-  const pmdSlot = mm.pmdSlot(addr, true);
+  const tables = mm.kernel[TABLES];
+  const pmdSlot = pmdSlotOf(mm, addr, true);
   let pmd = tables.entries[pmdSlot]!;
   const write = (flags & FAULT_FLAG_WRITE) !== 0;
   if (pmd === 0 && thpAllowed(mm, vma, addr)) {
@@ -129,7 +130,7 @@ export function handleMmFault(mm: Mm, vma: Vma, address: number, flags: number):
     splitHugePmd(mm, vma, pmdSlot, addr);
   }
   pmd = tables.entries[pmdSlot]!;
-  if (pmd === 0) mm.allocTableAt(pmdSlot);
+  if (pmd === 0) allocTableAt(mm, pmdSlot);
   pmd = tables.entries[pmdSlot]!;
   if (!isTableEntry(pmd)) return 0;
   const slot = pteOffset(pmd, addr);
@@ -137,7 +138,7 @@ export function handleMmFault(mm: Mm, vma: Vma, address: number, flags: number):
 }
 
 function handlePteFault(mm: Mm, vma: Vma, addr: number, slot: number, flags: number): number {
-  const tables = mm.kernel.tables;
+  const tables = mm.kernel[TABLES];
   const entry = tables.entries[slot]!;
   const write = (flags & FAULT_FLAG_WRITE) !== 0;
   if (entry === 0) return doPteMissing(mm, vma, addr, slot, flags, false);
@@ -152,21 +153,21 @@ function doPteMissing(mm: Mm, vma: Vma, addr: number, slot: number, flags: numbe
 }
 
 function doAnonymousPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: number, uffdWp: boolean): number {
-  const tables = mm.kernel.tables;
+  const tables = mm.kernel[TABLES];
   const write = (flags & FAULT_FLAG_WRITE) !== 0;
   if (!write && mm.kernel.profile.zeroPage) {
     // Read fault: map the shared zero page.
     if ((vma.flags & VM_UFFD_MISSING) !== 0) return userfault(mm, vma, addr, UserfaultReason.Missing, false);
-    let pte = mkPte(mm.kernel.frames.zeroPfn, PTE_SPECIAL | PTE_ACCESSED);
+    let pte = mkPte(mm.kernel[FRAMES].zeroPfn, PTE_SPECIAL | PTE_ACCESSED);
     if (uffdWp) pte = (pte | PTE_UFFD_WP) >>> 0;
     tables.entries[slot] = pte;
-    if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'do_anonymous_page', addr, end: addr + PAGE_SIZE, result: 'zero-page', pfn: mm.kernel.frames.zeroPfn });
+    if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'do_anonymous_page', addr, end: addr + PAGE_SIZE, result: 'zero-page', pfn: mm.kernel[FRAMES].zeroPfn });
     return 0;
   }
   // A write fault, or a read fault on a kernel that forbids the zero page
   // (mm_forbids_zeropage): a fresh exclusive page, writable and dirty when
   // the VMA is writable whichever access faulted, as do_anonymous_page maps it.
-  mm.anonVmaPrepare(vma);
+  anonVmaPrepare(mm, vma);
   if ((vma.flags & VM_UFFD_MISSING) !== 0) return userfault(mm, vma, addr, UserfaultReason.Missing, write);
   // mTHP hook (mthp.ts): a large folio where the profile's sizes allow one.
   if (!uffdWp && mthpConfigured(mm.kernel.profile) && doAnonymousLarge(mm, vma, addr, slot) === 0) return 0;
@@ -182,8 +183,8 @@ function doAnonymousPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: nu
 }
 
 function doFault(mm: Mm, vma: Vma, addr: number, slot: number, flags: number, uffdWp: boolean): number {
-  const tables = mm.kernel.tables;
-  const frames = mm.kernel.frames;
+  const tables = mm.kernel[TABLES];
+  const frames = mm.kernel[FRAMES];
   const write = (flags & FAULT_FLAG_WRITE) !== 0;
   const file = vma.file!;
   const index = vma.pageIndex(addr);
@@ -201,7 +202,7 @@ function doFault(mm: Mm, vma: Vma, addr: number, slot: number, flags: number, uf
   const shared = (vma.flags & VM_SHARED) !== 0;
   if (write && !shared) {
     // do_cow_fault: a private copy of the file page.
-    mm.anonVmaPrepare(vma);
+    anonVmaPrepare(mm, vma);
     const pfn = allocAnonPage(mm);
     if (pfn === NO_FRAME) return VM_FAULT_OOM;
     frames.contents.copyFrom(frames.contents, cachePfn, pfn);
@@ -242,7 +243,7 @@ function faultAround(mm: Mm, vma: Vma, addr: number, slot: number): void {
   if ((vma.flags & (VM_UFFD_WP | VM_UFFD_MINOR)) !== 0) return;
   const file = vma.file!;
   // eslint-disable-next-line no-restricted-syntax -- no allocation in this function (accountPteMap only counts)
-  const entries = mm.kernel.tables.entries;
+  const entries = mm.kernel[TABLES].entries;
   const pteOff = tableIndex(addr, 12);
   const vmaOff = (addr - vma.start) / PAGE_SIZE;
   const from = Math.max(pteOff - (pteOff % FAULT_AROUND_PAGES), pteOff - Math.min(pteOff, vmaOff));
@@ -274,8 +275,8 @@ export function wantsWriteNotify(vma: Vma): boolean {
 }
 
 function doSwapPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: number): number {
-  const tables = mm.kernel.tables;
-  const frames = mm.kernel.frames;
+  const tables = mm.kernel[TABLES];
+  const frames = mm.kernel[FRAMES];
   const entry = tables.entries[slot]!;
   const write = (flags & FAULT_FLAG_WRITE) !== 0;
   if (isPteMarker(entry)) {
@@ -343,8 +344,8 @@ function doSwapPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: number)
  * reference, so no accounting changes.
  */
 export function restoreExclusivePte(mm: Mm, vma: Vma, slot: number): void {
-  const tables = mm.kernel.tables;
-  const frames = mm.kernel.frames;
+  const tables = mm.kernel[TABLES];
+  const frames = mm.kernel[FRAMES];
   const entry = tables.entries[slot]!;
   if (!isDeviceExclusiveEntry(entry)) return;
   const pfn = swpOffset(entry);
@@ -361,8 +362,8 @@ export function restoreExclusivePte(mm: Mm, vma: Vma, slot: number): void {
 }
 
 function doWpPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: number): number {
-  const tables = mm.kernel.tables;
-  const frames = mm.kernel.frames;
+  const tables = mm.kernel[TABLES];
+  const frames = mm.kernel[FRAMES];
   let entry = tables.entries[slot]!;
   if (pteUffdWp(entry) && (vma.flags & VM_UFFD_WP) !== 0) {
     const handler = mm.kernel.userfault;
@@ -401,10 +402,10 @@ function doWpPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: number): 
 
 /** wp_page_copy: break COW (or the zero page) with a new private page. */
 function wpPageCopy(mm: Mm, vma: Vma, _addr: number, slot: number, flags: number): number {
-  const tables = mm.kernel.tables;
-  const frames = mm.kernel.frames;
+  const tables = mm.kernel[TABLES];
+  const frames = mm.kernel[FRAMES];
   const entry = tables.entries[slot]!;
-  mm.anonVmaPrepare(vma);
+  anonVmaPrepare(mm, vma);
   const pfn = allocAnonPage(mm);
   if (pfn === NO_FRAME) return VM_FAULT_OOM;
   const oldPfn = ptePfn(entry);
@@ -464,8 +465,8 @@ export function userAccess(mm: Mm, addr: number, kind: AccessKind, value = 0): n
 
 /** The MMU: performs the access if the page tables allow it, else returns -1. */
 function mmuAccess(mm: Mm, addr: number, write: boolean, value: number): number {
-  const tables = mm.kernel.tables;
-  const frames = mm.kernel.frames;
+  const tables = mm.kernel[TABLES];
+  const frames = mm.kernel[FRAMES];
   const pmdSlot = mm.pmdSlot(addr, false);
   if (pmdSlot < 0) return -1;
   const pmd = tables.entries[pmdSlot]!;

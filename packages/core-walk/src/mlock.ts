@@ -7,7 +7,7 @@ import { PAGE_SIZE, pageAlignUp } from './geometry.js';
 import type { Mm } from './mm.js';
 import { validUserRange } from './mmap.js';
 import { MLOCK_ONFAULT } from './uapi.js';
-import { VM_LOCKED, VM_LOCKED_MASK, VM_LOCKONFAULT, VM_SPECIAL } from './vma.js';
+import { VM_LOCKED, VM_LOCKED_MASK, VM_LOCKONFAULT, VM_SPECIAL, VMAS } from './vma.js';
 
 /** mlock(2) / mlock2(2) with MLOCK_ONFAULT. */
 export function sysMlock(mm: Mm, addr: number, length: number, flags = 0): number {
@@ -57,11 +57,11 @@ function applyVmaLockFlags(mm: Mm, start: number, end: number, lockFlags: number
         cursor = to;
         continue;
       }
-      for (const piece of mm.vmas.splitRange(from, to)) {
+      for (const piece of mm[VMAS].splitRange(from, to)) {
         piece.flags = (piece.flags & ~VM_LOCKED_MASK) | lockFlags;
       }
       cursor = to;
-      mm.vmas.mergeAround(start, end);
+      mm[VMAS].mergeAround(start, end);
     }
     if (cursor < end) return -Errno.ENOMEM;
     return 0;

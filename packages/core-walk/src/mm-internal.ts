@@ -25,8 +25,11 @@
  *   module-scoped constant they do not export.
  *
  * What it does not stop: code that imports core-walk's dist/ files by
- * absolute path (outside the package exports map), or that writes
- * `kernel.tables` / `kernel.frames` directly — those are still public.
+ * absolute path (outside the package exports map), or plain JavaScript
+ * that writes through the read-only views (`kernel.tables.entries`,
+ * `kernel.frames.refcount`, `vma.flags`): they are the same objects as the
+ * writable ones, typed read-only. TypeScript rejects such writes; the lint
+ * rule and conformance's boundary test catch them in this repository.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -39,9 +42,22 @@ import { shmemGetPage } from './shmem.js';
 import { zapVmaRange, freePgtables, ZAP_DROP_MARKER, ZAP_FILE_PAGES_ONLY } from './zap.js';
 import { madviseWalkVmas } from './madvise.js';
 import { populateRange } from './gup.js';
-import { forEachEntry } from './pgtable-nav.js';
+import { allocTableAt, forEachEntry, pmdSlotOf, pteSlotOf, pudSlotOf } from './pgtable-nav.js';
+import { framesOf, tablesOf } from './kernel.js';
+import { anonVmaPrepare } from './rmap.js';
+import { unmapRegion } from './mmap.js';
+import { VMAS, writableVma, type VmaList } from './vma.js';
+import type { Mm } from './mm.js';
 
 export type { MmWalkOpsUnsafe } from './walk-ops.js';
+export type { TablePool } from './page-table.js';
+export type { FramePool } from './frames.js';
+export type { WritableVma, VmaList } from './vma.js';
+
+/** The writable VMA list of an mm (its `vmas` is the same list, read-only). */
+function vmasOf(mm: Mm): VmaList {
+  return mm[VMAS];
+}
 
 const api = Object.freeze({
   walkPageRangeUnsafe,
@@ -62,6 +78,18 @@ const api = Object.freeze({
   madviseWalkVmas,
   populateRange,
   forEachEntry,
+  // The writers public code does not get: writable pools and VMAs, and the
+  // table-allocating lookups (the public Mm's pudSlot / pmdSlot / pteSlot never allocate).
+  tablesOf,
+  framesOf,
+  vmasOf,
+  writableVma,
+  allocTableAt,
+  pudSlotOf,
+  pmdSlotOf,
+  pteSlotOf,
+  anonVmaPrepare,
+  unmapRegion,
 });
 
 /** The mm-internal API (what claimMmInternal returns). */

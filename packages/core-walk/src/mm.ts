@@ -9,23 +9,23 @@ import { Errno } from './errno.js';
 import { forkMm } from './fork.js';
 import type { PagingGeometry } from './geometry.js';
 import { mmPopulate } from './gup.js';
-import { splitHugePmd, splitPartialHugePmd } from './huge-memory.js';
+import { splitPartialHugePmd } from './huge-memory.js';
 import type { Kernel } from './kernel.js';
 import { MmapLock } from './locks.js';
 import { sysMadvise } from './madvise.js';
 import { userAccess } from './memory.js';
 import { sysMlock, sysMunlock } from './mlock.js';
-import { calcVmProtBits, exitMmap, getUnmappedArea, sysMmap, sysMunmap, unmapRegion } from './mmap.js';
+import { calcVmProtBits, exitMmap, getUnmappedArea, sysMmap, sysMunmap } from './mmap.js';
 import { sysMprotect } from './mprotect.js';
 import { mremap } from './mremap.js';
 import { oomBadness, outOfMemory } from './oom-kill.js';
-import { allocTableAt, leafEntryOf, pgdOffset, pmdSlotOf, pteSlotOf, pudSlotOf } from './pgtable-nav.js';
+import { leafEntryOf, pgdOffset, pmdSlotOf, pteSlotOf, pudSlotOf } from './pgtable-nav.js';
 import { isTableEntry } from './pgtable.js';
-import { anonVmaPrepare } from './rmap.js';
 import type { ShmemFile } from './shmem.js';
 import { clearRefs } from './task-mmu.js';
 import type { AccessKind } from './uapi.js';
-import { VmaList, type AnonVma, type Vma } from './vma.js';
+import { VMAS, VmaList, type ReadonlyVmaList } from './vma.js';
+import { TABLES } from './readonly-pools.js';
 
 let nextMmId = 1;
 
@@ -34,7 +34,10 @@ export class Mm {
   readonly geometry: PagingGeometry;
   /** Table id of the top-level table. */
   readonly pgd: number;
-  readonly vmas: VmaList = new VmaList(this);
+  /** The VMA list, writable: for the mm code only (mm-internal `vmasOf`). */
+  readonly [VMAS]: VmaList = new VmaList(this);
+  /** The VMAs, read-only (the same list as the writable one). */
+  readonly vmas: ReadonlyVmaList = this[VMAS];
   readonly lock = new MmapLock();
   /** MMF_HAS_PINNED: some page of this mm was ever pinned (affects fork and clear_refs). */
   hasPinned = false;
@@ -46,8 +49,8 @@ export class Mm {
 
   constructor(readonly kernel: Kernel) {
     this.geometry = kernel.geometry;
-    this.pgd = kernel.tables.alloc();
-    this.vmas.onSplit = (vma, addr) => splitPartialHugePmd(this, vma, addr);
+    this.pgd = kernel[TABLES].alloc();
+    this[VMAS].onSplit = (vma, addr) => splitPartialHugePmd(this, vma, addr);
   }
 
   get isLive(): boolean {
@@ -61,19 +64,20 @@ export class Mm {
     return pgdOffset(this, addr);
   }
 
-  /** Allocates a table below the (empty) entry at `slot`. Returns 0 or -ENOMEM. */
-  allocTableAt(slot: number): number {
-    return allocTableAt(this, slot);
+  /*
+   * The lookups below never allocate: `alloc` may only be false (it is
+   * there for older callers). Table-allocating lookups, allocTableAt and
+   * splitHugePmd are mm code: see '@pagewalk/core-walk/mm-internal'.
+   */
+
+  /** Slot of the PUD entry for addr, or -1 when a table above is missing. */
+  pudSlot(addr: number, _alloc: false = false): number {
+    return pudSlotOf(this, addr, false);
   }
 
-  /** Slot of the PUD entry for addr, or -1 when a table above is missing and `alloc` is false. */
-  pudSlot(addr: number, alloc: boolean): number {
-    return pudSlotOf(this, addr, alloc);
-  }
-
-  /** Slot of the PMD entry for addr, or -1 when a table above is missing and `alloc` is false. */
-  pmdSlot(addr: number, alloc: boolean): number {
-    return pmdSlotOf(this, addr, alloc);
+  /** Slot of the PMD entry for addr, or -1 when a table above is missing. */
+  pmdSlot(addr: number, _alloc: false = false): number {
+    return pmdSlotOf(this, addr, false);
   }
 
   /** The PMD slot for a hugetlb page at addr: present whenever the PUD table exists (hugetlb_walk). */
@@ -83,10 +87,10 @@ export class Mm {
 
   /**
    * Slot of the PTE for addr, or -1 when there is no PTE table (a table is
-   * missing and `alloc` is false, or the PMD is a huge / non-present leaf).
+   * missing, or the PMD is a huge / non-present leaf).
    */
-  pteSlot(addr: number, alloc: boolean): number {
-    return pteSlotOf(this, addr, alloc);
+  pteSlot(addr: number, _alloc: false = false): number {
+    return pteSlotOf(this, addr, false);
   }
 
   /** The entry mapping addr: its PTE, or the PMD when that is a leaf or non-present; 0 if none. */
@@ -98,20 +102,10 @@ export class Mm {
   entryAt(addr: number): { level: 'pte' | 'pmd'; entry: number } {
     const pmdSlot = this.pmdSlot(addr, false);
     if (pmdSlot < 0) return { level: 'pmd', entry: 0 };
-    const pmd = this.kernel.tables.entries[pmdSlot]!;
+    const pmd = this.kernel[TABLES].entries[pmdSlot]!;
     if (!isTableEntry(pmd)) return { level: 'pmd', entry: pmd };
     const slot = this.pteSlot(addr, false);
-    return { level: 'pte', entry: this.kernel.tables.entries[slot]! };
-  }
-
-  /** Splits the huge (or non-present) PMD at `slot` into a PTE table (split_huge_pmd). */
-  splitHugePmd(vma: Vma, slot: number, addr: number): void {
-    splitHugePmd(this, vma, slot, addr);
-  }
-
-  /** A new anon_vma for a VMA (anon_vma_prepare). */
-  anonVmaPrepare(vma: Vma, root?: AnonVma): AnonVma {
-    return anonVmaPrepare(this, vma, root);
+    return { level: 'pte', entry: this.kernel[TABLES].entries[slot]! };
   }
 
   /** VM flag bits from PROT_* bits (calc_vm_prot_bits). */
@@ -139,11 +133,6 @@ export class Mm {
   /** munmap(2). */
   munmap(addr: number, length: number): number {
     return sysMunmap(this, addr, length);
-  }
-
-  /** do_vmi_munmap: split, zap (dropping markers), free tables, remove VMAs (mm-internal). */
-  unmapRegion(start: number, end: number): number {
-    return unmapRegion(this, start, end);
   }
 
   /* ----------------------------------------------------------- mremap */
@@ -246,7 +235,7 @@ export class Mm {
   exit(): void {
     if (this.exited) return;
     exitMmap(this);
-    this.kernel.tables.release(this.pgd);
+    this.kernel[TABLES].release(this.pgd);
     this.kernel.mms.delete(this);
     this.exited = true;
     for (const file of [...this.kernel.files]) this.kernel.releaseFileIfUnused(file);

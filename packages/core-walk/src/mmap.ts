@@ -37,6 +37,7 @@ import {
   VM_SOFTDIRTY,
   VM_WRITE,
   Vma,
+  VMAS,
 } from './vma.js';
 import { freePgtables, ZAP_DROP_MARKER, zapVmaRange } from './zap.js';
 
@@ -117,7 +118,7 @@ export function sysMmap(mm: Mm, addr: number, length: number, prot: number, flag
   }
   mm.lock.writeLock();
   try {
-    if ((flags & MAP_FIXED) !== 0 && (flags & MAP_FIXED_NOREPLACE) === 0) mm.unmapRegion(addr, addr + len);
+    if ((flags & MAP_FIXED) !== 0 && (flags & MAP_FIXED_NOREPLACE) === 0) unmapRegion(mm, addr, addr + len);
     let backing = file;
     let pgoff = anonymous ? addr / PAGE_SIZE : offset / PAGE_SIZE;
     if (anonymous && shared) {
@@ -129,8 +130,8 @@ export function sysMmap(mm: Mm, addr: number, length: number, prot: number, flag
       pgoff = 0;
     }
     const vma = new Vma(addr, addr + len, vmFlags, pgoff, backing);
-    mm.vmas.insert(vma);
-    if (!hugetlb) mm.vmas.mergeAround(addr, addr + len);
+    mm[VMAS].insert(vma);
+    if (!hugetlb) mm[VMAS].mergeAround(addr, addr + len);
   } finally {
     mm.lock.writeUnlock();
   }
@@ -171,7 +172,7 @@ export function sysMunmap(mm: Mm, addr: number, length: number): number {
   if (len === 0 || addr + len > mm.geometry.taskSize) return -Errno.EINVAL;
   if (!mm.lock.tryWriteLock()) return -Errno.EDEADLK;
   try {
-    return mm.unmapRegion(addr, addr + len);
+    return unmapRegion(mm, addr, addr + len);
   } finally {
     mm.lock.writeUnlock();
   }
@@ -185,13 +186,13 @@ export function unmapRegion(mm: Mm, start: number, end: number): number {
       return -Errno.EINVAL;
     }
   }
-  const victims = mm.vmas.splitRange(start, end);
+  const victims = mm[VMAS].splitRange(start, end);
   if (victims.length === 0) return 0;
   for (const vma of victims) zapVmaRange(mm, vma, vma.start, vma.end, ZAP_DROP_MARKER);
   const prev = mm.vmas.prevOf(victims[0]!);
   const next = mm.vmas.nextOf(victims[victims.length - 1]!);
   for (const vma of victims) {
-    mm.vmas.remove(vma);
+    mm[VMAS].remove(vma);
     if (vma.isHugetlb && (vma.flags & VM_NORESERVE) === 0) mm.kernel.hugetlbFree += vma.pages / HPAGE_PMD_NR;
     if ((vma.flags & VM_ACCOUNT) !== 0) mm.kernel.vmUnacctMemory(vma.pages);
   }
@@ -206,7 +207,7 @@ export function exitMmap(mm: Mm): void {
   try {
     for (const vma of [...mm.vmas.all()]) {
       zapVmaRange(mm, vma, vma.start, vma.end, ZAP_DROP_MARKER);
-      mm.vmas.remove(vma);
+      mm[VMAS].remove(vma);
       if (vma.isHugetlb && (vma.flags & VM_NORESERVE) === 0) mm.kernel.hugetlbFree += vma.pages / HPAGE_PMD_NR;
       if ((vma.flags & VM_ACCOUNT) !== 0) mm.kernel.vmUnacctMemory(vma.pages);
     }

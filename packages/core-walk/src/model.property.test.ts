@@ -391,7 +391,7 @@ describe('the model catches what it should', () => {
       fc.property(runsArb(false), (ops) => runOps(ops, true, 'madvise', { '16kB': 'always', '64kB': 'always' })),
       { numRuns: 40, seed: 6464 },
     );
-  });
+  }, 120_000);
 
   it('a write after fork stays private to the writer', () => {
     const world = new World(false);

@@ -18,7 +18,8 @@ import {
   swpOffset,
 } from './swapops.js';
 import { PROT_VALID } from './uapi.js';
-import { VM_ACCOUNT, VM_EXEC, VM_HUGETLB, VM_MAYWRITE, VM_NORESERVE, VM_READ, VM_SHARED, VM_WRITE, type Vma } from './vma.js';
+import { VM_ACCOUNT, VM_EXEC, VM_HUGETLB, VM_MAYWRITE, VM_NORESERVE, VM_READ, VM_SHARED, VM_WRITE, type Vma, VMAS } from './vma.js';
+import { TABLES } from './readonly-pools.js';
 
 /**
  * change_protection after mprotect: removing write permission
@@ -31,7 +32,7 @@ export function changeProtection(mm: Mm, vma: Vma, start: number, end: number, o
   if (vma.flags === oldFlags) return;
   if ((vma.flags & VM_WRITE) !== 0 || (oldFlags & VM_WRITE) === 0) return;
   forEachEntry(mm, start, end, (slot, entry) => {
-    const tables = mm.kernel.tables;
+    const tables = mm.kernel[TABLES];
     if (ptePresent(entry)) tables.entries[slot] = (entry & ~PTE_WRITE) >>> 0;
     else if (isWritableMigrationEntry(entry)) tables.entries[slot] = makeMigrationEntry(swpOffset(entry), false);
     else if (isWritableDevicePrivateEntry(entry)) {
@@ -87,10 +88,10 @@ export function sysMprotect(mm: Mm, addr: number, length: number, prot: number):
           error = -Errno.ENOMEM;
           break;
         }
-        const inside = mm.vmas.splitRange(from, to);
+        const inside = mm[VMAS].splitRange(from, to);
         for (const piece of inside) piece.flags |= VM_ACCOUNT;
       }
-      const inside = mm.vmas.splitRange(from, to);
+      const inside = mm[VMAS].splitRange(from, to);
       for (const piece of inside) {
         const oldFlags = piece.flags;
         piece.flags = (piece.flags & ~(VM_READ | VM_WRITE | VM_EXEC)) | newBits;
@@ -99,7 +100,7 @@ export function sysMprotect(mm: Mm, addr: number, length: number, prot: number):
       cursor = to;
     }
     if (error === 0 && cursor < end) error = -Errno.ENOMEM;
-    mm.vmas.mergeAround(addr, end);
+    mm[VMAS].mergeAround(addr, end);
     return error;
   } finally {
     mm.lock.writeUnlock();

@@ -17,7 +17,11 @@ import { PAGE_SIZE, PMD_SIZE, isPageAligned, pageAlignUp } from './geometry.js';
 import type { Mm } from './mm.js';
 import { isTableEntry, pmdLeaf, pteClearUffdWp, pteMksoftDirty, ptePresent } from './pgtable.js';
 import { isSwapPte, isUffdWpPteMarker, pteSwpClearUffdWp, pteSwpMksoftDirty } from './swapops.js';
-import { VM_ACCOUNT, VM_DONTEXPAND, VM_LOCKED, VM_LOCKED_MASK, VM_MAYSHARE, VM_PFNMAP, VM_SHARED, VM_UFFD_FLAGS, type Vma } from './vma.js';
+import { VM_ACCOUNT, VM_DONTEXPAND, VM_LOCKED, VM_LOCKED_MASK, VM_MAYSHARE, VM_PFNMAP, VM_SHARED, VM_UFFD_FLAGS, type Vma, VMAS, writableVma } from './vma.js';
+import { TABLES } from './readonly-pools.js';
+import { pmdSlotOf, pteSlotOf } from './pgtable-nav.js';
+import { splitHugePmd } from './huge-memory.js';
+import { unmapRegion } from './mmap.js';
 
 export const MREMAP_MAYMOVE = 1;
 export const MREMAP_FIXED = 2;
@@ -136,14 +140,14 @@ function remapMove(mm: Mm, vrm: Remap): number {
 /** mremap_to: to a given (MREMAP_FIXED) or a found address (MREMAP_DONTUNMAP). */
 function mremapTo(mm: Mm, vrm: Remap, vma: Vma): number {
   if ((vrm.flags & MREMAP_FIXED) !== 0) {
-    const err = mm.unmapRegion(vrm.newAddr, vrm.newAddr + vrm.newLen);
+    const err = unmapRegion(mm, vrm.newAddr, vrm.newAddr + vrm.newLen);
     if (err !== 0) return err;
     const again = mm.vmas.lookup(vrm.addr);
     if (again === null) return -Errno.EFAULT;
     vma = again;
   }
   if (vrm.newLen < vrm.oldLen) {
-    const err = mm.unmapRegion(vrm.addr + vrm.newLen, vrm.addr + vrm.oldLen);
+    const err = unmapRegion(mm, vrm.addr + vrm.newLen, vrm.addr + vrm.oldLen);
     if (err !== 0) return err;
     const again = mm.vmas.lookup(vrm.addr);
     if (again === null) return -Errno.EFAULT;
@@ -169,7 +173,7 @@ function setNewAddr(mm: Mm, vrm: Remap, vma: Vma): number {
 function mremapAt(mm: Mm, vrm: Remap, vma: Vma): number {
   if (vrm.newLen === vrm.oldLen) return vrm.addr;
   if (vrm.newLen < vrm.oldLen) {
-    const err = mm.unmapRegion(vrm.addr + vrm.newLen, vrm.addr + vrm.oldLen);
+    const err = unmapRegion(mm, vrm.addr + vrm.newLen, vrm.addr + vrm.oldLen);
     return err !== 0 ? err : vrm.addr;
   }
   const delta = vrm.newLen - vrm.oldLen;
@@ -177,8 +181,8 @@ function mremapAt(mm: Mm, vrm: Remap, vma: Vma): number {
     // vrm_calc_charge: an accountable VMA charges what it grows by.
     if ((vma.flags & VM_ACCOUNT) !== 0 && !mm.kernel.vmEnoughMemory(delta / PAGE_SIZE)) return -Errno.ENOMEM;
     // vma_merge_extend: the VMA grows; it may now meet (and merge with) the next one.
-    vma.end += delta;
-    mm.vmas.mergeAround(vma.start, vma.end);
+    writableVma(vma).end += delta;
+    mm[VMAS].mergeAround(vma.start, vma.end);
     return vrm.addr;
   }
   if ((vrm.flags & MREMAP_MAYMOVE) === 0) return -Errno.ENOMEM;
@@ -199,10 +203,10 @@ function moveVma(mm: Mm, vrm: Remap, vma: Vma): number {
   const charge = accountable ? ((vrm.flags & MREMAP_DONTUNMAP) !== 0 ? vrm.newLen : Math.max(0, vrm.newLen - vrm.oldLen)) / PAGE_SIZE : 0;
   if (charge > 0 && !mm.kernel.vmEnoughMemory(charge)) return -Errno.ENOMEM;
   // Cut the moved range out of its VMA.
-  let source = vma;
-  if (source.start < vrm.addr) source = mm.vmas.splitAt(source, vrm.addr);
-  if (source.end > vrm.addr + vrm.oldLen) mm.vmas.splitAt(source, vrm.addr + vrm.oldLen);
-  const target = source.clone(vrm.newAddr, vrm.newAddr + vrm.newLen);
+  let source = writableVma(vma);
+  if (source.start < vrm.addr) source = mm[VMAS].splitAt(source, vrm.addr);
+  if (source.end > vrm.addr + vrm.oldLen) mm[VMAS].splitAt(source, vrm.addr + vrm.oldLen);
+  const target = writableVma(source.clone(vrm.newAddr, vrm.newAddr + vrm.newLen));
   target.pgoff = source.pgoff;
   const keepUffd = uffdFollowsRemap(source);
   if (!keepUffd && (source.flags & VM_UFFD_FLAGS) !== 0) {
@@ -211,16 +215,16 @@ function moveVma(mm: Mm, vrm: Remap, vma: Vma): number {
     target.userfaultfdCtx = null;
   }
   const clearUffdWp = !keepUffd && source.userfaultfdCtx !== null;
-  mm.vmas.insert(target);
+  mm[VMAS].insert(target);
   movePageTables(mm, source, vrm.addr, vrm.newAddr, vrm.oldLen, clearUffdWp);
   if ((vrm.flags & MREMAP_DONTUNMAP) !== 0) {
     source.flags &= ~VM_LOCKED_MASK;
   } else {
     // unmap_source_vma: the source's pages stay charged, now to the target.
     source.flags &= ~VM_ACCOUNT;
-    mm.unmapRegion(source.start, source.end);
+    unmapRegion(mm, source.start, source.end);
   }
-  mm.vmas.mergeAround(target.start, target.end);
+  mm[VMAS].mergeAround(target.start, target.end);
   return vrm.newAddr;
 }
 
@@ -251,7 +255,7 @@ function movePageTables(mm: Mm, source: Vma, oldAddr: number, newAddr: number, l
       off = pmdEnd;
       continue;
     }
-    const pmd = mm.kernel.tables.entries[oldPmdSlot]!;
+    const pmd = mm.kernel[TABLES].entries[oldPmdSlot]!;
     if (pmd === 0) {
       off = pmdEnd;
       continue;
@@ -260,28 +264,28 @@ function movePageTables(mm: Mm, source: Vma, oldAddr: number, newAddr: number, l
       const whole = isPmdAligned(from) && isPmdAligned(to) && len - off >= PMD_SIZE;
       if (whole || source.isHugetlb) {
         // Allocating the target's tables may grow the pool: index it afresh.
-        const newPmdSlot = mm.pmdSlot(to, true);
+        const newPmdSlot = pmdSlotOf(mm, to, true);
         const swapLike = !ptePresent(pmd) || !pmdLeaf(pmd);
-        mm.kernel.tables.entries[newPmdSlot] = clearUffdWp && swapLike && isUffdWpPteMarker(pmd) ? 0 : adjust(pmd, swapLike);
-        mm.kernel.tables.entries[oldPmdSlot] = 0;
+        mm.kernel[TABLES].entries[newPmdSlot] = clearUffdWp && swapLike && isUffdWpPteMarker(pmd) ? 0 : adjust(pmd, swapLike);
+        mm.kernel[TABLES].entries[oldPmdSlot] = 0;
         off += PMD_SIZE;
         continue;
       }
-      mm.splitHugePmd(source, oldPmdSlot, from);
+      splitHugePmd(mm, source, oldPmdSlot, from);
     }
     // PTEs, up to the next PMD boundary of either side.
     const toEnd = Math.min(pmdEnd, off + (PMD_SIZE - (to % PMD_SIZE)));
     for (; off < toEnd; off += PAGE_SIZE) {
       const oldSlot = mm.pteSlot(oldAddr + off, false);
       if (oldSlot < 0) continue;
-      const entry = mm.kernel.tables.entries[oldSlot]!;
+      const entry = mm.kernel[TABLES].entries[oldSlot]!;
       if (entry === 0) continue;
       const swapLike = isSwapPte(entry);
       // Allocating the target table may grow the pool: look the source up again afterwards.
-      const newSlot = mm.pteSlot(newAddr + off, true);
+      const newSlot = pteSlotOf(mm, newAddr + off, true);
       const sourceSlot = mm.pteSlot(oldAddr + off, false);
-      mm.kernel.tables.entries[newSlot] = clearUffdWp && isUffdWpPteMarker(entry) ? 0 : adjust(entry, swapLike);
-      mm.kernel.tables.entries[sourceSlot] = 0;
+      mm.kernel[TABLES].entries[newSlot] = clearUffdWp && isUffdWpPteMarker(entry) ? 0 : adjust(entry, swapLike);
+      mm.kernel[TABLES].entries[sourceSlot] = 0;
     }
   }
 }

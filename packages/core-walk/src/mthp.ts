@@ -11,6 +11,7 @@
  * (frames.ts keeps the order, splitFolio splits any order; zap, reclaim,
  * MADV_FREE / COLD / PAGEOUT, guard, uffd-wp and pagemap work per PTE).
  */
+import { FRAMES, TABLES } from './readonly-pools.js';
 import { NO_FRAME, PG_ANON, PG_ANON_EXCLUSIVE, PG_LRU, PG_SWAPBACKED } from './frames.js';
 import { PAGE_SIZE, PTRS_PER_TABLE, tableIndex } from './geometry.js';
 import type { Mm } from './mm.js';
@@ -119,7 +120,7 @@ export function doAnonymousLarge(mm: Mm, vma: Vma, addr: number, slot: number): 
   let orders = suitableOrders(vma, addr, allowableAnonOrders(profile, vma.flags));
   if (orders === 0) return VM_FAULT_FALLBACK;
   // eslint-disable-next-line no-restricted-syntax -- no page table is allocated while this view is used (frame allocation grows only the frame arrays)
-  const entries = mm.kernel.tables.entries;
+  const entries = mm.kernel[TABLES].entries;
   const index = tableIndex(addr, 12);
   // The highest order whose block is all pte_none; lower ones are tried only if allocation fails.
   for (let order = PMD_ORDER - 1; order >= 2; order--) {
@@ -136,7 +137,7 @@ export function doAnonymousLarge(mm: Mm, vma: Vma, addr: number, slot: number): 
     if (none) break;
     orders &= ~(1 << order);
   }
-  const frames = mm.kernel.frames;
+  const frames = mm.kernel[FRAMES];
   for (let order = PMD_ORDER - 1; order >= 2; order--) {
     if ((orders & (1 << order)) === 0) continue;
     const head = frames.alloc(order, PG_ANON | PG_SWAPBACKED | PG_LRU);
@@ -154,9 +155,9 @@ export function doAnonymousLarge(mm: Mm, vma: Vma, addr: number, slot: number): 
 
 /** Maps all `nr` pages of the fresh exclusive folio `head` from `first` on: one reference and one mapcount per PTE. */
 function mapLargeFolio(mm: Mm, first: number, head: number, nr: number, bits: number): void {
-  const frames = mm.kernel.frames;
+  const frames = mm.kernel[FRAMES];
   // eslint-disable-next-line no-restricted-syntax -- no page table is allocated while this view is used (frame allocation grows only the frame arrays)
-  const entries = mm.kernel.tables.entries;
+  const entries = mm.kernel[TABLES].entries;
   for (let i = 0; i < nr; i++) {
     frames.set(head + i, PG_ANON_EXCLUSIVE);
     frames.mapcount[head + i] = 1;
@@ -183,7 +184,7 @@ export function swapInLarge(mm: Mm, vma: Vma, addr: number, slot: number, flags:
   const orders = suitableOrders(vma, addr, allowableAnonOrders(kernel.profile, vma.flags));
   if (orders === 0) return VM_FAULT_FALLBACK;
   // eslint-disable-next-line no-restricted-syntax -- no page table is allocated while this view is used (frame allocation grows only the frame arrays)
-  const entries = kernel.tables.entries;
+  const entries = kernel[TABLES].entries;
   const entry = entries[slot]!;
   const offset = swpOffset(entry);
   if (swap.count(offset) !== 1) return VM_FAULT_FALLBACK;
@@ -202,7 +203,7 @@ export function swapInLarge(mm: Mm, vma: Vma, addr: number, slot: number, flags:
       ok = isSwapPte(e) && isRealSwapEntry(e) && swpOffset(e) === firstOffset + i && swap.count(firstOffset + i) === 1 && sameBits(e);
     }
     if (!ok) continue;
-    const frames = kernel.frames;
+    const frames = kernel[FRAMES];
     const head = frames.alloc(order, PG_ANON | PG_SWAPBACKED | PG_LRU);
     if (head === NO_FRAME) continue;
     for (let i = 0; i < nr; i++) {

@@ -26,6 +26,7 @@ import {
   type MmWalkOps,
 } from './index.js';
 import { claimMmInternal } from './mm-internal.js';
+import { VMAS } from './vma.js';
 
 const { walkPageRangeUnsafe } = claimMmInternal();
 import { TEST_ARENA_BASE as BASE, assertInvariants, createTestMm, mapAnon, writePages, P } from './testing.js';
@@ -162,7 +163,7 @@ describe('walk actions and return values', () => {
 
   it('a PFN-map VMA without testWalk is skipped, reported once as a depth -1 hole', () => {
     const { mm } = createTestMm();
-    mm.vmas.insert(new Vma(BASE, BASE + 4 * P, VM_PFNMAP | 1, BASE / P, null));
+    mm[VMAS].insert(new Vma(BASE, BASE + 4 * P, VM_PFNMAP | 1, BASE / P, null));
     const log: string[] = [];
     expect(walkPageRange(mm, BASE, BASE + 4 * P, recorder({ testWalk: undefined }), log)).toBe(0);
     expect(log).toEqual(['hole 0-4 d-1']);

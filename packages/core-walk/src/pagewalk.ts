@@ -35,6 +35,8 @@ import type { TablePool } from './page-table.js';
 import { allocTableAt, pgdOffset, pteOffset, tableSlot } from './pgtable-nav.js';
 import { internalWalks, PUBLIC_UPPER_SLOT, PUBLIC_VIEW, publicViewOf } from './walk-registry.js';
 import { tracedWalk } from './trace.js';
+import { TABLES } from './readonly-pools.js';
+import { splitHugePmd } from './huge-memory.js';
 
 type Ops = MmWalkOpsUnsafe<any>;
 type Walk = MmWalk<any>;
@@ -84,7 +86,7 @@ function exposeEntry(walk: Walk, pool: TablePool, slot: number): number {
 function walkPgdRange(addr: number, end: number, walk: Walk): number {
   const ops = walk.ops;
   const mm = walk.mm;
-  const pool = mm.kernel.tables;
+  const pool = mm.kernel[TABLES];
   const pgdShift = mm.geometry.pgdShift;
   // With 4-level paging the P4D is folded into the PGD: pgd_none() is
   // always false, so pgdEntry sees every entry and a missing one is
@@ -131,7 +133,7 @@ function walkPgdRange(addr: number, end: number, walk: Walk): number {
 function walkP4dRange(pgdSlot: number, addr: number, end: number, walk: Walk): number {
   const ops = walk.ops;
   const mm = walk.mm;
-  const pool = mm.kernel.tables;
+  const pool = mm.kernel[TABLES];
   const folded = mm.geometry.levels !== 5;
   const depth = folded ? WalkDepth.Pgd : WalkDepth.P4d;
   const hasHandler = ops.pudEntry !== undefined || ops.pmdEntry !== undefined || hasPteLevel(ops);
@@ -171,7 +173,7 @@ function walkP4dRange(pgdSlot: number, addr: number, end: number, walk: Walk): n
 function walkPudRange(p4dSlot: number, addr: number, end: number, walk: Walk): number {
   const ops = walk.ops;
   const mm = walk.mm;
-  const pool = mm.kernel.tables;
+  const pool = mm.kernel[TABLES];
   const hasHandler = ops.pmdEntry !== undefined || hasPteLevel(ops);
   const hasInstall = ops.installPte !== undefined;
   const table = tableIdOf(pool.entries[p4dSlot]!);
@@ -224,7 +226,7 @@ function walkPudRange(p4dSlot: number, addr: number, end: number, walk: Walk): n
 function walkPmdRange(pudSlot: number, addr: number, end: number, walk: Walk): number {
   const ops = walk.ops;
   const mm = walk.mm;
-  const pool = mm.kernel.tables;
+  const pool = mm.kernel[TABLES];
   const hasHandler = hasPteLevel(ops);
   const hasInstall = ops.installPte !== undefined;
   const table = tableIdOf(pool.entries[pudSlot]!);
@@ -260,7 +262,7 @@ function walkPmdRange(pudSlot: number, addr: number, end: number, walk: Walk): n
         if (pmdLeaf(pmd)) break;
       }
       if (walk.vma !== null) {
-        if (pmdLeaf(pmd) || isSwapPte(pmd)) mm.splitHugePmd(walk.vma, slot, addr);
+        if (pmdLeaf(pmd) || isSwapPte(pmd)) splitHugePmd(mm, walk.vma, slot, addr);
       } else if (pmdLeaf(pmd) || !isTableEntry(pmd)) {
         break;
       }
@@ -276,7 +278,7 @@ function walkPmdRange(pudSlot: number, addr: number, end: number, walk: Walk): n
 /* ------------------------------------------------------------------ PTE */
 
 function walkPteRange(pmdSlot: number, addr: number, end: number, walk: Walk): number {
-  const pool = walk.mm.kernel.tables;
+  const pool = walk.mm.kernel[TABLES];
   const pmd = pool.entries[pmdSlot]!;
   // pte_offset_map() fails when the PMD changed under us (no longer a table).
   if (!isTableEntry(pmd)) {
@@ -434,7 +436,7 @@ function walkHugetlbRange(addr: number, end: number, walk: Walk): number {
     const slot = mm.pmdSlotIfTable(Math.floor(addr / size) * size);
     let err: number;
     if (slot >= 0) {
-      err = ops.hugetlbEntry!(exposeEntry(walk, mm.kernel.tables, slot) as Pmd, -size, addr, next, walk) || 0;
+      err = ops.hugetlbEntry!(exposeEntry(walk, mm.kernel[TABLES], slot) as Pmd, -size, addr, next, walk) || 0;
     } else if (ops.pteHole !== undefined) {
       err = ops.pteHole(addr, next, WalkDepth.Unknown, walk) || 0;
     } else {
@@ -532,7 +534,7 @@ function enterVmaLock(mm: Mm, vma: Vma, mode: WalkLock): void {
  */
 function newWalk<S>(mm: Mm, ops: MmWalkOpsUnsafe<S>, state: S, vma: Vma | null, noVma: boolean, internal: boolean): MmWalk<S> {
   if (internal) {
-    const walk = walkObject(ops, mm, vma, noVma, state, mm.kernel.tables.entries, null);
+    const walk = walkObject(ops, mm, vma, noVma, state, mm.kernel[TABLES].entries, null);
     internalWalks.add(walk);
     return walk;
   }

@@ -10,6 +10,7 @@ import type { Mm } from './mm.js';
 import { isTableEntry, mkTableEntry, pmdLeaf, tableIdOf } from './pgtable.js';
 import { isMigrationEntry, isSwapPte } from './swapops.js';
 import type { Vma } from './vma.js';
+import { TABLES } from './readonly-pools.js';
 
 /** The slot of `addr`'s entry in the table `tableId` whose entries each map 2^shift bytes. */
 export function tableSlot(tableId: number, addr: number, shift: number): number {
@@ -47,14 +48,14 @@ export function forEachPmd(mm: Mm, _vma: Vma, start: number, end: number, fn: (p
   for (let addr = start; addr < end; addr = next) {
     next = addrEnd(addr, end, PMD_SHIFT);
     const slot = pmdSlotOf(mm, addr, false);
-    if (slot < 0 || mm.kernel.tables.entries[slot] === 0) continue;
+    if (slot < 0 || mm.kernel[TABLES].entries[slot] === 0) continue;
     fn(slot, addr, next);
   }
 }
 
 /** Calls `fn` with the slot of each PTE in [addr, next) under the PMD at pmdSlot (a table). */
 export function forEachPte(mm: Mm, pmdSlot: number, addr: number, next: number, fn: (slot: number, addr: number) => void): void {
-  const pmd = mm.kernel.tables.entries[pmdSlot]!;
+  const pmd = mm.kernel[TABLES].entries[pmdSlot]!;
   if (!isTableEntry(pmd)) return;
   const base = pteOffset(pmd, addr);
   const count = (next - addr) / PAGE_SIZE;
@@ -63,7 +64,7 @@ export function forEachPte(mm: Mm, pmdSlot: number, addr: number, next: number, 
 
 /** Visits every non-none leaf entry (PTE or huge PMD) in [start, end). */
 export function forEachEntry(mm: Mm, start: number, end: number, fn: (slot: number, entry: number) => void): void {
-  const tables = mm.kernel.tables;
+  const tables = mm.kernel[TABLES];
   let next: number;
   for (let addr = start; addr < end; addr = next) {
     next = addrEnd(addr, end, PMD_SHIFT);
@@ -92,7 +93,7 @@ export function pgdOffset(mm: Mm, addr: number): number {
 
 /** Allocates a table below the (empty) entry at `slot`. Returns 0 or -ENOMEM. */
 export function allocTableAt(mm: Mm, slot: number): number {
-  const tables = mm.kernel.tables;
+  const tables = mm.kernel[TABLES];
   if (tables.entries[slot] !== 0) return 0;
   const id = tables.alloc();
   tables.entries[slot] = mkTableEntry(id);
@@ -101,7 +102,7 @@ export function allocTableAt(mm: Mm, slot: number): number {
 
 /** Slot of the PUD entry for addr, or -1 when a table above is missing and `alloc` is false. */
 export function pudSlotOf(mm: Mm, addr: number, alloc: boolean): number {
-  const tables = mm.kernel.tables;
+  const tables = mm.kernel[TABLES];
   let slot = pgdOffset(mm, addr);
   if (mm.geometry.levels === 5) {
     if (tables.entries[slot] === 0) {
@@ -119,7 +120,7 @@ export function pudSlotOf(mm: Mm, addr: number, alloc: boolean): number {
 
 /** Slot of the PMD entry for addr, or -1 when a table above is missing and `alloc` is false. */
 export function pmdSlotOf(mm: Mm, addr: number, alloc: boolean): number {
-  const tables = mm.kernel.tables;
+  const tables = mm.kernel[TABLES];
   const pudSlot = pudSlotOf(mm, addr, alloc);
   if (pudSlot < 0) return -1;
   const pud = tables.entries[pudSlot]!;
@@ -137,7 +138,7 @@ export function pmdSlotOf(mm: Mm, addr: number, alloc: boolean): number {
  * missing and `alloc` is false, or the PMD is a huge / non-present leaf).
  */
 export function pteSlotOf(mm: Mm, addr: number, alloc: boolean): number {
-  const tables = mm.kernel.tables;
+  const tables = mm.kernel[TABLES];
   const pmdSlot = pmdSlotOf(mm, addr, alloc);
   if (pmdSlot < 0) return -1;
   const pmd = tables.entries[pmdSlot]!;
@@ -155,7 +156,7 @@ export function leafEntryOf(mm: Mm, addr: number): number {
   const pmdSlot = pmdSlotOf(mm, addr, false);
   if (pmdSlot < 0) return 0;
   // eslint-disable-next-line no-restricted-syntax -- two reads, nothing allocates between them
-  const entries = mm.kernel.tables.entries;
+  const entries = mm.kernel[TABLES].entries;
   const pmd = entries[pmdSlot]!;
   if (!isTableEntry(pmd)) return pmd;
   return entries[pteOffset(pmd, addr)]!;

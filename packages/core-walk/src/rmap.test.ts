@@ -1,5 +1,6 @@
 // rmap.ts: the references a PTE mapping holds, and anon_vma creation.
 import { describe, expect, it } from 'vitest';
+import { framesOf } from './kernel.js';
 import { PG_ANON, PG_SWAPBACKED } from './frames.js';
 import { accountPteMap, accountPteUnmap, anonVmaPrepare } from './rmap.js';
 import { AccessKind } from './uapi.js';
@@ -9,7 +10,7 @@ describe('accountPteMap / accountPteUnmap', () => {
   it('a mapping takes one folio reference and one page mapcount; unmapping the last one frees the frame', () => {
     const { kernel } = createTestMm();
     const mm = kernel.createMm();
-    const frames = kernel.frames;
+    const frames = framesOf(kernel);
     const used = frames.used;
     const pfn = frames.alloc(0, PG_ANON | PG_SWAPBACKED);
     accountPteMap(mm, pfn);
@@ -26,7 +27,7 @@ describe('accountPteMap / accountPteUnmap', () => {
 
   it('accounts a tail page on its folio head: refcount on the head, mapcount on the page', () => {
     const { kernel, mm } = createTestMm();
-    const frames = kernel.frames;
+    const frames = framesOf(kernel);
     const head = frames.alloc(9, PG_ANON | PG_SWAPBACKED);
     accountPteMap(mm, head + 7);
     expect(frames.refcount[head]).toBe(1);

@@ -4,6 +4,7 @@
  * MAP_SHARED_VALIDATE), each pinned to Linux's result.
  */
 import { describe, expect, it } from 'vitest';
+import { tablesOf } from './kernel.js';
 import {
   AccessKind,
   Errno,
@@ -65,13 +66,13 @@ describe('checkInvariants and the zero page', () => {
 
   it('flags a writable PTE to the zero page', () => {
     const { k, slot } = zeroMapped();
-    k.tables.entries[slot] = (k.tables.entries[slot]! | PTE_WRITE) >>> 0;
+    tablesOf(k).entries[slot] = (k.tables.entries[slot]! | PTE_WRITE) >>> 0;
     expect(checkInvariants(k).join('\n')).toMatch(/writable PTE maps the zero page/);
   });
 
   it('flags a non-special PTE to the zero page', () => {
     const { k, slot } = zeroMapped();
-    k.tables.entries[slot] = mkPte(k.frames.zeroPfn, PTE_PRESENT);
+    tablesOf(k).entries[slot] = mkPte(k.frames.zeroPfn, PTE_PRESENT);
     expect(checkInvariants(k).join('\n')).toMatch(/non-special PTE maps the zero page/);
   });
 });

@@ -8,6 +8,7 @@ import { NO_FRAME, PG_LRU, PG_PAGECACHE, PG_SWAPBACKED } from './frames.js';
 import { PAGE_SIZE } from './geometry.js';
 import type { Mm } from './mm.js';
 import type { Vma } from './vma.js';
+import { FRAMES } from './readonly-pools.js';
 
 let nextFileId = 1;
 
@@ -92,7 +93,7 @@ export class ShmemFile {
 /** The page-cache frame for `index` of the VMA's file, swapping in or allocating as needed. */
 export function shmemGetPage(mm: Mm, vma: Vma, index: number): number {
   const file = vma.file!;
-  const frames = mm.kernel.frames;
+  const frames = mm.kernel[FRAMES];
   const cached = file.cache.get(index);
   if (cached > 0) return cached;
   const pfn = frames.alloc(0, PG_SWAPBACKED | PG_LRU | PG_PAGECACHE);
@@ -108,7 +109,7 @@ export function shmemGetPage(mm: Mm, vma: Vma, index: number): number {
 }
 
 export function truncateRange(mm: Mm, cache: PageCacheIndex, first: number, last: number): void {
-  const frames = mm.kernel.frames;
+  const frames = mm.kernel[FRAMES];
   for (const index of cache.stored(first, last)) {
     const value = cache.get(index);
     if (value > 0) {

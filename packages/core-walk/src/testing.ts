@@ -2,7 +2,7 @@
  * Test fixtures for packages built on core-walk: a kernel and mm in one
  * call, mapping helpers, and an invariant assertion.
  */
-import { createKernel, type Kernel, type KernelOptions } from './kernel.js';
+import { createKernel, tablesOf, type Kernel, type KernelOptions } from './kernel.js';
 import { checkInvariants } from './invariants.js';
 import type { Mm } from './mm.js';
 import { MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE, AccessKind } from './uapi.js';
@@ -80,4 +80,18 @@ export function peekPage(mm: Mm, addr: number): Uint8Array | null | undefined {
   if (cached > 0) return kernel.frames.contents.peek(cached + (file.hugetlb ? Math.floor(addr / PAGE_SIZE) % HPAGE_PMD_NR : 0));
   if (cached < 0) return kernel.swap === null ? undefined : kernel.swap.contents.peek(-cached);
   return null;
+}
+
+/**
+ * For tests only (eslint allows it in *.test.ts files): replaces the PTE
+ * mapping `addr` with `make(old)`, with no accounting, to plant an entry no
+ * system call makes on its own (a marker, a migration entry). Throws when
+ * `addr` has no PTE table. Shipped code changes page tables through system
+ * calls, or, in the mm packages, through '@pagewalk/core-walk/mm-internal'.
+ */
+export function plantPteForTest(mm: Mm, addr: number, make: (old: number) => number): void {
+  const slot = mm.pteSlot(addr);
+  if (slot < 0) throw new Error(`no PTE table at ${addr.toString(16)}`);
+  const tables = tablesOf(mm.kernel);
+  tables.entries[slot] = make(tables.entries[slot]!) >>> 0;
 }

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { HPAGE_PMD_NR, PMD_SIZE } from './geometry.js';
 import { AccessKind, MADV_COLLAPSE, MADV_COLD, MADV_DONTNEED, MADV_FREE, MADV_PAGEOUT, mmTraceCounters, type TraceEvent, type TraceMm } from './index.js';
+import { tablesOf } from './kernel.js';
 import { makeGuardPte } from './swapops.js';
 import { P, assertInvariants, createTestMm, mapAnon, writePages } from './testing.js';
 import type { KernelOptions } from './kernel.js';
@@ -69,7 +70,7 @@ describe('mm trace: the fault path', () => {
     const { kernel, mm, mmEvents, fns, clear } = traced();
     const addr = mapAnon(mm, 0, 2);
     mm.access(addr + P, AccessKind.Write, 1);
-    kernel.tables.entries[mm.pteSlot(addr, false)] = makeGuardPte();
+    tablesOf(kernel).entries[mm.pteSlot(addr, false)] = makeGuardPte();
     clear();
     expect(mm.access(addr, AccessKind.Read)).toBeLessThan(0);
     expect(fns()).toEqual(['handle_mm_fault read', 'handle_pte_marker SIGSEGV']);

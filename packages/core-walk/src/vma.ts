@@ -65,20 +65,24 @@ export interface AnonVma {
   readonly root: AnonVma;
 }
 
+/**
+ * A VMA. Its fields are read-only to the public API: VMAs change through
+ * the system calls, or in the mm code through `writableVma` (mm-internal).
+ */
 export class Vma {
   /** The address space this VMA belongs to (vm_mm); set when it is inserted into an mm's VMA list. */
-  mm: Mm | null = null;
+  readonly mm: Mm | null = null;
 
   constructor(
-    public start: number,
-    public end: number,
-    public flags: number,
+    public readonly start: number,
+    public readonly end: number,
+    public readonly flags: number,
     /** File page offset of `start` (anon: start / PAGE_SIZE, as the kernel does). */
-    public pgoff: number,
+    public readonly pgoff: number,
     public readonly file: ShmemFile | null,
-    public anonVma: AnonVma | null = null,
+    public readonly anonVma: AnonVma | null = null,
     /** The userfaultfd context this VMA is registered with (vm_userfaultfd_ctx). */
-    public userfaultfdCtx: object | null = null,
+    public readonly userfaultfdCtx: object | null = null,
   ) {}
 
   get pages(): number {
@@ -165,6 +169,20 @@ export function canMerge(prev: Vma, next: Vma): boolean {
  * A sorted array with binary search: VMA counts are small next to page
  * counts, and walks visit VMAs in order.
  */
+/** A VMA as the mm code sees it: its fields writable. */
+export type WritableVma = { -readonly [K in keyof Vma]: Vma[K] };
+
+/** The same VMA, typed writable (mm code only: core-walk and mm-internal). */
+export function writableVma(vma: Vma): WritableVma {
+  return vma;
+}
+
+/** Key of an mm's writable VMA list (mm-internal: `vmasOf`). Not exported from the package. */
+export const VMAS: unique symbol = Symbol('vmas');
+
+/** The VMA list of an mm, read-only: lookups only. */
+export type ReadonlyVmaList = Pick<VmaList, 'size' | 'all' | 'find' | 'lookup' | 'findIntersection' | 'range' | 'prevOf' | 'nextOf' | 'isFree'>;
+
 export class VmaList {
   private items: Vma[] = [];
 
@@ -235,7 +253,7 @@ export class VmaList {
   }
 
   insert(vma: Vma): void {
-    vma.mm = this.owner;
+    writableVma(vma).mm = this.owner;
     const i = this.indexAfter(vma.start);
     this.items.splice(i, 0, vma);
   }
@@ -249,7 +267,7 @@ export class VmaList {
    * Splits the VMAs so that `start` and `end` fall on VMA boundaries
    * (__split_vma on both sides), returning the VMAs fully inside the range.
    */
-  splitRange(start: number, end: number): Vma[] {
+  splitRange(start: number, end: number): WritableVma[] {
     const inside = this.range(start, end);
     for (const vma of inside) {
       if (vma.start < start && vma.end > start) this.splitAt(vma, start);
@@ -267,10 +285,10 @@ export class VmaList {
   onSplit: ((vma: Vma, addr: number) => void) | null = null;
 
   /** Splits `vma` at `addr`: `vma` keeps the lower part; the new upper part is returned. */
-  splitAt(vma: Vma, addr: number): Vma {
+  splitAt(vma: Vma, addr: number): WritableVma {
     this.onSplit?.(vma, addr);
     const upper = vma.clone(addr, vma.end);
-    vma.end = addr;
+    writableVma(vma).end = addr;
     this.insert(upper);
     return upper;
   }
@@ -279,7 +297,7 @@ export class VmaList {
   mergeAround(start: number, end: number): void {
     let i = Math.max(0, this.indexAfter(start) - 1);
     while (i + 1 < this.items.length) {
-      const prev = this.items[i]!;
+      const prev = writableVma(this.items[i]!);
       if (prev.start > end) break;
       const next = this.items[i + 1]!;
       if (canMerge(prev, next)) {

@@ -1,5 +1,6 @@
 // vmscan.ts: reclaim of one page (try_to_unmap + pageout), as MADV_PAGEOUT drives it.
 import { describe, expect, it } from 'vitest';
+import { splitHugePmd } from './huge-memory.js';
 import { HPAGE_PMD_NR } from './geometry.js';
 import { PG_SWAPBACKED } from './frames.js';
 import { pmdLeaf, ptePfn, ptePresent } from './pgtable.js';
@@ -86,7 +87,7 @@ describe('splitForReclaim', () => {
     mm.access(addr + 3 * P, AccessKind.Write, 1);
     const slot = mm.pmdSlot(addr, false);
     const head = ptePfn(kernel.tables.entries[slot]!);
-    mm.splitHugePmd(mm.vmas.lookup(addr)!, slot, addr);
+    splitHugePmd(mm, mm.vmas.lookup(addr)!, slot, addr);
     splitForReclaim(mm, slot, addr, head, true);
     expect(pmdLeaf(mm.leafEntry(addr))).toBe(false);
     expect(ptePfn(mm.leafEntry(addr))).toBe(kernel.frames.zeroPfn);
@@ -98,7 +99,7 @@ describe('splitForReclaim', () => {
     zram.mm.access(a2 + 3 * P, AccessKind.Write, 1);
     const s2 = zram.mm.pmdSlot(a2, false);
     const h2 = ptePfn(zram.kernel.tables.entries[s2]!);
-    zram.mm.splitHugePmd(zram.mm.vmas.lookup(a2)!, s2, a2);
+    splitHugePmd(zram.mm, zram.mm.vmas.lookup(a2)!, s2, a2);
     splitForReclaim(zram.mm, s2, a2, h2, true);
     expect(ptePfn(zram.mm.leafEntry(a2))).toBe(h2); // swapped out whole: no zero-page remap
     assertInvariants(zram.kernel);

@@ -11,6 +11,7 @@ import { accountPteUnmap } from './rmap.js';
 import { makeSwapEntry, pteSwpMksoftDirty, pteSwpMkuffdWp } from './swapops.js';
 import type { Vma } from './vma.js';
 import { installUffdWpMarkerIfNeeded } from './zap.js';
+import { FRAMES, TABLES } from './readonly-pools.js';
 import { traceMm } from './trace.js';
 
 /**
@@ -25,15 +26,15 @@ import { traceMm } from './trace.js';
 export function splitForReclaim(mm: Mm, pmdSlot: number, addr: number, head: number, wholeReclaim: boolean): void {
   // mTHP hook (large-folio.ts): a whole folio going to zram takes aligned, consecutive slots.
   if (wholeReclaim) alignSwapForFolio(mm, head);
-  if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'split', fn: 'split_folio', addr, end: addr, result: wholeReclaim && mm.kernel.swap !== null && mm.kernel.profile.swapDevice === 'zram' ? 'swapped-whole' : 'for-reclaim', pfn: head, order: Math.log2(mm.kernel.frames.folioPages(head)) });
-  mm.kernel.frames.splitFolio(head);
+  if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'split', fn: 'split_folio', addr, end: addr, result: wholeReclaim && mm.kernel.swap !== null && mm.kernel.profile.swapDevice === 'zram' ? 'swapped-whole' : 'for-reclaim', pfn: head, order: Math.log2(mm.kernel[FRAMES].folioPages(head)) });
+  mm.kernel[FRAMES].splitFolio(head);
   if (wholeReclaim && mm.kernel.swap !== null && mm.kernel.profile.swapDevice === 'zram') return;
   mapUnusedToZeropage(mm, pmdSlot, addr, head);
 }
 
 export function reclaimPte(mm: Mm, slot: number, vma: Vma, addr: number): void {
-  const tables = mm.kernel.tables;
-  const frames = mm.kernel.frames;
+  const tables = mm.kernel[TABLES];
+  const frames = mm.kernel[FRAMES];
   const pte = tables.entries[slot]!;
   const pfn = ptePfn(pte);
   if (frames.has(pfn, PG_ANON)) {

@@ -11,6 +11,7 @@ import type { Mm } from './mm.js';
 import type { Vma } from './vma.js';
 import { Errno } from './errno.js';
 import { internalWalks } from './walk-registry.js';
+import { TABLES } from './readonly-pools.js';
 
 /** What the walker does after a pudEntry / pmdEntry callback (enum page_walk_action). */
 export const WalkAction = {
@@ -168,6 +169,6 @@ export function setEntry<S>(walk: MmWalk<S>, value: number): number {
   if (!internalWalks.has(walk)) return -Errno.EPERM;
   // Through the pool, not walk.entries: a callback that allocated tables
   // (a fault, a split) has replaced the pool's array since it was handed out.
-  walk.mm.kernel.tables.entries[walk.slot] = value >>> 0;
+  walk.mm.kernel[TABLES].entries[walk.slot] = value >>> 0;
   return 0;
 }

@@ -1,5 +1,6 @@
 // zap.ts: zapping page-table ranges (zap_page_range_single, unmap_page_range) and free_pgtables.
 import { describe, expect, it } from 'vitest';
+import { tablesOf } from './kernel.js';
 import { HPAGE_PMD_NR, PMD_SIZE } from './geometry.js';
 import { ptePresent } from './pgtable.js';
 import { isGuardPteMarker, isPoisonedPteMarker, isRealSwapEntry, makeGuardPte, makePoisonedMarker } from './swapops.js';
@@ -41,8 +42,8 @@ describe('zapVmaRange', () => {
     zapVmaRange(mm, vma, addr, addr + 2 * P, 0);
     const guard = mm.pteSlot(addr, false);
     const poison = mm.pteSlot(addr + P, false);
-    kernel.tables.entries[guard] = makeGuardPte();
-    kernel.tables.entries[poison] = makePoisonedMarker();
+    tablesOf(kernel).entries[guard] = makeGuardPte();
+    tablesOf(kernel).entries[poison] = makePoisonedMarker();
     zapVmaRange(mm, vma, addr, addr + 2 * P, ZAP_FILE_PAGES_ONLY);
     expect(isGuardPteMarker(kernel.tables.entries[guard]!)).toBe(true);
     expect(isPoisonedPteMarker(kernel.tables.entries[poison]!)).toBe(true);

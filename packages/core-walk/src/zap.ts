@@ -24,6 +24,7 @@ import {
 import { VM_UFFD_WP, type Vma } from './vma.js';
 import { MmInvariantError } from './errno.js';
 import { pteTableBase } from './pgtable-nav.js';
+import { FRAMES, TABLES } from './readonly-pools.js';
 import { traceMm, traceZap, zapSnapshot } from './trace.js';
 
 /** munmap / exit: PTE markers go too. */
@@ -37,8 +38,8 @@ export const ZAP_FILE_PAGES_ONLY = 2;
  * the number of present pages unmapped.
  */
 export function zapVmaRange(mm: Mm, vma: Vma, start: number, end: number, zapFlags: number): number {
-  const tables = mm.kernel.tables;
-  const frames = mm.kernel.frames;
+  const tables = mm.kernel[TABLES];
+  const frames = mm.kernel[FRAMES];
   let zapped = 0;
   let next: number;
   for (let addr = start; addr < end; addr = next) {
@@ -142,7 +143,7 @@ export function zapVmaRange(mm: Mm, vma: Vma, start: number, end: number, zapFla
 export function installUffdWpMarkerIfNeeded(mm: Mm, vma: Vma, slot: number, wasProtected: boolean, zapFlags: number): void {
   if (!wasProtected || (zapFlags & ZAP_DROP_MARKER) !== 0) return;
   if (vma.isAnonymous || (vma.flags & VM_UFFD_WP) === 0) return;
-  mm.kernel.tables.entries[slot] = makeUffdWpMarker();
+  mm.kernel[TABLES].entries[slot] = makeUffdWpMarker();
 }
 
 /**
@@ -160,7 +161,7 @@ export function freePgtables(mm: Mm, start: number, end: number, floor: number, 
 
 /** Frees every table covering 2^shift bytes whose span lies inside [floor, ceiling) and intersects [start, end). */
 function freeLevel(mm: Mm, start: number, end: number, floor: number, ceiling: number, shift: number): void {
-  const tables = mm.kernel.tables;
+  const tables = mm.kernel[TABLES];
   const size = 2 ** shift;
   let from = Math.floor(start / size) * size;
   if (from < floor) from += size;
@@ -187,7 +188,7 @@ function freeLevel(mm: Mm, start: number, end: number, floor: number, ceiling: n
 
 function tableEmpty(mm: Mm, id: number): boolean {
   // eslint-disable-next-line no-restricted-syntax -- a read-only scan, no call in it
-  const entries = mm.kernel.tables.entries;
+  const entries = mm.kernel[TABLES].entries;
   const base = id * PTRS_PER_TABLE;
   for (let i = 0; i < PTRS_PER_TABLE; i++) if (entries[base + i] !== 0) return false;
   return true;
@@ -196,7 +197,7 @@ function tableEmpty(mm: Mm, id: number): boolean {
 /** Table being freed must be empty of mappings; anything left is a bug in the zap. */
 function clearPteTable(mm: Mm, id: number): void {
   // eslint-disable-next-line no-restricted-syntax -- a read-only scan, no allocation in it
-  const entries = mm.kernel.tables.entries;
+  const entries = mm.kernel[TABLES].entries;
   const base = id * PTRS_PER_TABLE;
   for (let i = 0; i < PTRS_PER_TABLE; i++) {
     const e = entries[base + i]!;

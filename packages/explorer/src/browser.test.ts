@@ -191,7 +191,8 @@ describe.skipIf(reason !== null)(`pagewalk explore in headless Chromium${reason 
     await page.locator('.trace button', { hasText: 'pause' }).click({ timeout: 1000 }).catch(() => undefined);
     await page.locator('.events li').nth(3).click();
     expect(await page.locator('.events li.current').innerText()).toContain('ops->pmd_entry(512..1024)');
-    expect(await pixelOf(page, 700)).not.toEqual([...KIND_COLORS[PageKind.HugeZero]!]);
+    // The lit PMD is drawn on the next animation frame (later on a loaded machine): poll.
+    await expect.poll(() => pixelOf(page, 700), { timeout: 5000 }).not.toEqual([...KIND_COLORS[PageKind.HugeZero]!]);
     expect(await pixelOf(page, 100)).toEqual([...KIND_COLORS[PageKind.Thp]!]);
     await shoot(page, 'explorer-trace.png', '.main');
     await page.close();

@@ -25,7 +25,7 @@ import {
 import { claimMmInternal, type MmWalkOpsUnsafe } from '@pagewalk/core-walk/mm-internal';
 import { isValidGuardVma } from './guard-vma.js';
 
-const { walkPageRangeMm, zapVmaRange } = claimMmInternal();
+const { anonVmaPrepare, walkPageRangeMm, zapVmaRange } = claimMmInternal();
 
 /** Private state of one install walk (the kernel's `unsigned long nr_pages`). */
 export interface GuardInstallState {
@@ -107,7 +107,7 @@ export function guardInstallVma(mm: Mm, vma: Vma, start: number, end: number): n
   if (!isValidGuardVma(vma, false)) return -Errno.EINVAL;
   // Every VMA type gets an anon_vma: fork then copies its page tables, so
   // the child inherits the markers even for file mappings.
-  mm.anonVmaPrepare(vma);
+  anonVmaPrepare(mm, vma);
   const state: GuardInstallState = { nrPages: 0 };
   for (let restart = 0; restart <= MAX_GUARD_INSTALL_RESTARTS; restart++) {
     for (let attempt = 0; attempt < MAX_GUARD_INSTALL_ATTEMPTS; attempt++) {

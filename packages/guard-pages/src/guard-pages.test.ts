@@ -31,7 +31,7 @@ import { claimMmInternal } from '@pagewalk/core-walk/mm-internal';
 import { TEST_ARENA_BASE, assertInvariants, createTestMm, mapAnon, writePages, P } from '@pagewalk/core-walk/testing';
 import { guardInstallWalkOps, guardPages, guardRemoveWalkOps, type GuardInstallState } from './index.js';
 
-const { walkPageRangeMm } = claimMmInternal();
+const { anonVmaPrepare, framesOf, pteSlotOf, tablesOf, walkPageRangeMm, writableVma } = claimMmInternal();
 
 const at = (page: number) => TEST_ARENA_BASE + page * P;
 
@@ -83,9 +83,9 @@ describe('MADV_GUARD_INSTALL', () => {
     const { kernel, mm } = setup();
     mapAnon(mm, 0, 8);
     writePages(mm, at(0), 8, 7);
-    const before = kernel.frames.used;
+    const before = framesOf(kernel).used;
     expect(mm.madvise(at(2), 3 * P, MADV_GUARD_INSTALL)).toBe(0);
-    expect(kernel.frames.used).toBe(before - 3);
+    expect(framesOf(kernel).used).toBe(before - 3);
     for (const page of [2, 3, 4]) expect(isGuardPteMarker(entry(mm, page))).toBe(true);
     expect(mm.madvise(at(0), 8 * P, MADV_GUARD_REMOVE)).toBe(0);
     expect([0, 1, 2, 3, 4, 5].map((p) => read(mm, p))).toEqual([7, 7, 0, 0, 0, 7]);
@@ -98,7 +98,7 @@ describe('MADV_GUARD_INSTALL', () => {
     mm.madvise(at(0), 4 * P, MADV_GUARD_INSTALL);
     const state: GuardInstallState = { nrPages: 0 };
     const vma = mm.vmas.lookup(at(0))!;
-    mm.anonVmaPrepare(vma);
+    anonVmaPrepare(mm, vma);
     expect(walkPageRangeMm(mm, at(0), at(8), guardInstallWalkOps, state)).toBe(0);
     expect(state.nrPages).toBe(8);
     expect(mm.madvise(at(0), 8 * P, MADV_GUARD_INSTALL)).toBe(0);
@@ -119,7 +119,7 @@ describe('MADV_GUARD_INSTALL', () => {
       const { mm } = setup();
       mapAnon(mm, 0, 4);
       write(mm, 0, 9);
-      mm.vmas.lookup(at(0))!.flags |= flag;
+      writableVma(mm.vmas.lookup(at(0))!).flags |= flag;
       expect(mm.madvise(at(0), 4 * P, MADV_GUARD_INSTALL)).toBe(-Errno.EINVAL);
       expect(ptePresent(entry(mm, 0))).toBe(true);
       expect(mm.vmas.lookup(at(0))!.anonVma).not.toBeNull(); // from the write fault only
@@ -153,7 +153,7 @@ describe('MADV_GUARD_INSTALL', () => {
     for (const page of [0, 3, 8, 11, 16, 19]) expect(read(mm, page)).toBe(-SIGSEGV);
     expect(mm.madvise(at(0), 20 * P, MADV_GUARD_REMOVE)).toBe(-Errno.ENOMEM);
     for (const page of [0, 3, 8, 11, 16, 19]) expect(read(mm, page)).toBe(0);
-    mm.vmas.lookup(at(8))!.flags |= VM_LOCKED;
+    writableVma(mm.vmas.lookup(at(8))!).flags |= VM_LOCKED;
     expect(mm.madvise(at(0), 20 * P, MADV_GUARD_INSTALL)).toBe(-Errno.EINVAL);
     expect(read(mm, 0)).toBe(-SIGSEGV);
     expect(read(mm, 16)).toBe(0);
@@ -190,9 +190,9 @@ describe('MADV_GUARD_INSTALL', () => {
     write(mm, 512, 3);
     write(mm, 700, 4);
     const pmdSlot = mm.pmdSlot(at(512), false);
-    expect(pmdLeaf(kernel.tables.entries[pmdSlot]!)).toBe(true);
+    expect(pmdLeaf(tablesOf(kernel).entries[pmdSlot]!)).toBe(true);
     expect(mm.madvise(at(513), P, MADV_GUARD_INSTALL)).toBe(0);
-    expect(isTableEntry(kernel.tables.entries[pmdSlot]!)).toBe(true);
+    expect(isTableEntry(tablesOf(kernel).entries[pmdSlot]!)).toBe(true);
     expect(read(mm, 512)).toBe(3);
     expect(read(mm, 513)).toBe(-SIGSEGV);
     expect(read(mm, 700)).toBe(4);
@@ -204,9 +204,9 @@ describe('MADV_GUARD_INSTALL', () => {
     mapAnon(mm, 512, 512);
     mm.madvise(at(512), 512 * P, MADV_HUGEPAGE);
     write(mm, 512, 3);
-    const before = kernel.frames.used;
+    const before = framesOf(kernel).used;
     expect(mm.madvise(at(512), 512 * P, MADV_GUARD_INSTALL)).toBe(0);
-    expect(kernel.frames.used).toBe(before - 512);
+    expect(framesOf(kernel).used).toBe(before - 512);
     expect(read(mm, 1023)).toBe(-SIGSEGV);
     expect(mm.madvise(at(512), 512 * P, MADV_GUARD_REMOVE)).toBe(0);
     expect(read(mm, 600)).toBe(0);
@@ -220,14 +220,14 @@ describe('MADV_GUARD_INSTALL', () => {
     const file = kernel.memfdCreate('f', 4 * P);
     if (typeof file === 'number') throw new Error('memfd');
     mm.mmap(at(0), 4 * P, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED_NOREPLACE, file, 0);
-    mm.vmas.lookup(at(0))!.flags |= VM_UFFD_WP;
-    kernel.tables.entries[mm.pteSlot(at(1), true)] = makeUffdWpMarker();
+    writableVma(mm.vmas.lookup(at(0))!).flags |= VM_UFFD_WP;
+    tablesOf(kernel).entries[pteSlotOf(mm, at(1), true)] = makeUffdWpMarker();
     expect(mm.madvise(at(0), 4 * P, MADV_GUARD_INSTALL)).toBe(-Errno.EAGAIN);
     expect(entry(mm, 1)).toBe(makeUffdWpMarker());
     // On anonymous memory the zap drops uffd-wp markers, so the install goes through.
     mapAnon(mm, 8, 4);
-    mm.vmas.lookup(at(8))!.flags |= VM_UFFD_WP;
-    kernel.tables.entries[mm.pteSlot(at(9), true)] = makeUffdWpMarker();
+    writableVma(mm.vmas.lookup(at(8))!).flags |= VM_UFFD_WP;
+    tablesOf(kernel).entries[pteSlotOf(mm, at(9), true)] = makeUffdWpMarker();
     expect(mm.madvise(at(8), 4 * P, MADV_GUARD_INSTALL)).toBe(0);
     expect(entry(mm, 9)).toBe(makeGuardPte());
   });
@@ -239,9 +239,9 @@ describe('MADV_GUARD_REMOVE', () => {
     mapAnon(mm, 0, 8);
     writePages(mm, at(0), 8, 0x78);
     mm.madvise(at(2), 2 * P, MADV_GUARD_INSTALL);
-    const frames = kernel.frames.used;
+    const frames = framesOf(kernel).used;
     expect(mm.madvise(at(0), 8 * P, MADV_GUARD_REMOVE)).toBe(0);
-    expect(kernel.frames.used).toBe(frames);
+    expect(framesOf(kernel).used).toBe(frames);
     expect([...Array(8).keys()].map((p) => read(mm, p))).toEqual([0x78, 0x78, 0, 0, 0x78, 0x78, 0x78, 0x78]);
     expect(mm.madvise(at(0), 8 * P, MADV_GUARD_REMOVE)).toBe(0);
     expect(read(mm, 0)).toBe(0x78);
@@ -252,12 +252,12 @@ describe('MADV_GUARD_REMOVE', () => {
     mapAnon(mm, 0, 2);
     mm.madvise(at(0), P, MADV_GUARD_INSTALL);
     const slot = mm.pteSlot(at(0), false);
-    kernel.tables.entries[slot] = pteSwpMkuffdWp(makeGuardPte());
+    tablesOf(kernel).entries[slot] = pteSwpMkuffdWp(makeGuardPte());
     expect(read(mm, 0)).toBe(-SIGSEGV);
     expect(mm.madvise(at(0), 2 * P, MADV_GUARD_INSTALL)).toBe(0); // counted as a guard, kept
-    expect(kernel.tables.entries[slot]).toBe(pteSwpMkuffdWp(makeGuardPte()));
+    expect(tablesOf(kernel).entries[slot]).toBe(pteSwpMkuffdWp(makeGuardPte()));
     expect(mm.madvise(at(0), P, MADV_GUARD_REMOVE)).toBe(0);
-    expect(kernel.tables.entries[slot]).toBe(0);
+    expect(tablesOf(kernel).entries[slot]).toBe(0);
   });
 
   it('skips THP leaves without splitting them', () => {
@@ -266,7 +266,7 @@ describe('MADV_GUARD_REMOVE', () => {
     mm.madvise(at(512), 512 * P, MADV_HUGEPAGE);
     write(mm, 512, 3);
     expect(mm.madvise(at(600), 3 * P, MADV_GUARD_REMOVE)).toBe(0);
-    expect(pmdLeaf(kernel.tables.entries[mm.pmdSlot(at(512), false)]!)).toBe(true);
+    expect(pmdLeaf(tablesOf(kernel).entries[mm.pmdSlot(at(512), false)]!)).toBe(true);
   });
 
   it('the remove walk uses only public ops', () => {

@@ -40,6 +40,9 @@ import {
 import { TEST_ARENA_BASE, assertInvariants, mapAnon, writePages, P } from '@pagewalk/core-walk/testing';
 import { guardPages } from './index.js';
 import { pagemapFlagNames, readPagemap } from '@pagewalk/pagemap-scan';
+import { claimMmInternal } from '@pagewalk/core-walk/mm-internal';
+
+const { pteSlotOf, tablesOf, writableVma } = claimMmInternal();
 
 const at = (page: number) => TEST_ARENA_BASE + page * P;
 const read = (mm: Mm, page: number) => mm.access(at(page), AccessKind.Read);
@@ -170,8 +173,8 @@ describe('userfaultfd', () => {
       handleUserfault(mm, _vma, addr) {
         calls.push(addr);
         // Answer like UFFDIO_ZEROPAGE would.
-        const slot = mm.pteSlot(addr, true);
-        mm.kernel.tables.entries[slot] = 0;
+        const slot = pteSlotOf(mm, addr, true);
+        tablesOf(mm.kernel).entries[slot] = 0;
         return UserfaultOutcome.Sigbus;
       },
     };
@@ -179,7 +182,7 @@ describe('userfaultfd', () => {
     const kernel = createKernel({ features: [guardPages, recorder] });
     const mm = kernel.createMm();
     mapAnon(mm, 0, 4);
-    mm.vmas.lookup(at(0))!.flags |= VM_UFFD_MISSING;
+    writableVma(mm.vmas.lookup(at(0))!).flags |= VM_UFFD_MISSING;
     expect(mm.madvise(at(1), 2 * P, MADV_GUARD_INSTALL)).toBe(0);
     expect(calls).toEqual([]);
     expect(read(mm, 1)).toBe(-SIGSEGV);
@@ -246,13 +249,13 @@ describe('core fixes next to guards', () => {
     const mm = kernel.createMm();
     mapAnon(mm, 0, 4);
     mm.madvise(at(0), P, MADV_GUARD_INSTALL);
-    const poisoned = mm.pteSlot(at(1), true);
-    kernel.tables.entries[poisoned] = makePoisonedMarker();
+    const poisoned = pteSlotOf(mm, at(1), true);
+    tablesOf(kernel).entries[poisoned] = makePoisonedMarker();
     expect(mm.madvise(at(0), 4 * P, MADV_DONTNEED)).toBe(0);
-    expect(kernel.tables.entries[poisoned]).toBe(0);
-    kernel.tables.entries[poisoned] = makePoisonedMarker();
+    expect(tablesOf(kernel).entries[poisoned]).toBe(0);
+    tablesOf(kernel).entries[poisoned] = makePoisonedMarker();
     expect(mm.madvise(at(0), 4 * P, MADV_FREE)).toBe(0);
-    expect(kernel.tables.entries[poisoned]).toBe(0);
+    expect(tablesOf(kernel).entries[poisoned]).toBe(0);
     expect(mm.entryAt(at(0)).entry).toBe(makeGuardPte());
   });
 });

@@ -29,7 +29,7 @@ import {
 } from '@pagewalk/core-walk';
 import { claimMmInternal } from '@pagewalk/core-walk/mm-internal';
 
-const { handleMmFault, splitHugePmd } = claimMmInternal();
+const { framesOf, handleMmFault, splitHugePmd, tablesOf } = claimMmInternal();
 
 /** The page made exclusive and the slot of its device-exclusive entry, or -errno. */
 export type DeviceExclusiveResult = { page: number; slot: number } | number;
@@ -43,8 +43,8 @@ export type DeviceExclusiveResult = { page: number; slot: number } | number;
 export function makeDeviceExclusive(mm: Mm, address: number): DeviceExclusiveResult {
   const addr = address - (address % PAGE_SIZE);
   const kernel = mm.kernel;
-  const tables = kernel.tables;
-  const frames = kernel.frames;
+  const tables = tablesOf(kernel);
+  const frames = framesOf(kernel);
   const takeLock = !mm.lock.held;
   if (takeLock) mm.lock.readLock();
   try {

@@ -22,6 +22,9 @@ import {
   type Mm,
   type Vma,
 } from '@pagewalk/core-walk';
+import { claimMmInternal } from '@pagewalk/core-walk/mm-internal';
+
+const { framesOf } = claimMmInternal();
 
 /** What the CPU fault hands to a device's migrate_to_ram (the parts of struct vm_fault it needs). */
 export interface DeviceFault {
@@ -68,7 +71,7 @@ export class HmmRegistry {
    * 0 when simulated memory is exhausted.
    */
   allocDevicePage(pagemap: DevicePagemap, data: unknown = null): number {
-    const frames = this.kernel.frames;
+    const frames = framesOf(this.kernel);
     const pfn = frames.alloc(0, PG_ZONE_DEVICE);
     if (pfn < 0) return 0;
     frames.get(pfn);
@@ -80,7 +83,7 @@ export class HmmRegistry {
 
   /** page_pgmap(): the pagemap of a live device-private frame, or null. */
   pagemapOf(pfn: number): DevicePagemap | null {
-    const frames = this.kernel.frames;
+    const frames = framesOf(this.kernel);
     if (pfn <= 0 || pfn >= frames.capacityFrames) return null;
     const flags = frames.flags[pfn]!;
     if ((flags & (PG_ALLOCATED | PG_ZONE_DEVICE)) !== (PG_ALLOCATED | PG_ZONE_DEVICE)) return null;
@@ -122,7 +125,7 @@ export class HmmRegistry {
     migrateToRam: (mm, vma, addr, devicePfn) => {
       const pagemap = this.pagemapOf(devicePfn);
       if (pagemap === null) return VM_FAULT_SIGBUS;
-      const frames = this.kernel.frames;
+      const frames = framesOf(this.kernel);
       if (frames.has(devicePfn, PG_LOCKED)) return 0;
       frames.set(devicePfn, PG_LOCKED);
       frames.get(devicePfn);

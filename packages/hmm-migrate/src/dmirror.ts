@@ -55,6 +55,9 @@ import {
   type MigrateVma,
 } from './migrate-vma.js';
 import { readPage, writePage } from './page-data.js';
+import { claimMmInternal } from '@pagewalk/core-walk/mm-internal';
+
+const { framesOf } = claimMmInternal();
 
 /* SNAPSHOT byte codes (test_hmm_uapi.h). */
 export const HMM_DMIRROR_PROT_ERROR = 0xff;
@@ -168,7 +171,7 @@ export class HmmTestDevice implements DevicePagemap {
 
   /** dmirror_devmem_fault_alloc_and_copy: system pages for every migrating device page; false when one could not be had. */
   copyToSystem(migrate: MigrateVma, mirror: HmmMirror | null): boolean {
-    const frames = this.kernel.frames;
+    const frames = framesOf(this.kernel);
     let complete = true;
     for (let i = 0; i < migrate.npages; i++) {
       const source = migratePfnToPfn(migrate.src[i]!);
@@ -191,7 +194,7 @@ export class HmmTestDevice implements DevicePagemap {
    * back to system memory (migrate_device_range) and give up the memory.
    */
   release(): number {
-    const frames = this.kernel.frames;
+    const frames = framesOf(this.kernel);
     const batch = migrateDevicePfns(this.kernel, this.registry.pagesOf(this));
     for (let i = 0; i < batch.npages; i++) {
       const source = migratePfnToPfn(batch.src[i]!);
@@ -267,7 +270,7 @@ export class HmmMirror {
 
   /** dmirror_do_read: copies mirrored pages until the first missing one (-ENOENT). */
   private doRead(start: number, end: number, base: number, out: Uint8Array, result: DmirrorResult): number {
-    const contents = this.kernel.frames.contents;
+    const contents = framesOf(this.kernel).contents;
     for (let addr = start; addr < end; addr += PAGE_SIZE) {
       const entry = this.lookup(addr);
       if (entry === null) return -Errno.ENOENT;
@@ -278,7 +281,7 @@ export class HmmMirror {
   }
 
   private doWrite(start: number, end: number, base: number, data: Uint8Array, result: DmirrorResult): number {
-    const contents = this.kernel.frames.contents;
+    const contents = framesOf(this.kernel).contents;
     for (let addr = start; addr < end; addr += PAGE_SIZE) {
       const entry = this.lookup(addr);
       if (entry === null || entry.tag !== MirrorTag.Write) return -Errno.ENOENT;
@@ -359,7 +362,7 @@ export class HmmMirror {
 
   /** dmirror_migrate_alloc_and_copy: device pages for every migrating system page or hole. */
   private copyToDevice(migrate: MigrateVma): void {
-    const frames = this.kernel.frames;
+    const frames = framesOf(this.kernel);
     const vmaWritable = ((migrate.vma?.flags ?? 0) & VM_WRITE) !== 0;
     for (let i = 0; i < migrate.npages; i++) {
       const entry = migrate.src[i]!;
@@ -460,7 +463,7 @@ export class HmmMirror {
     const pagemap = this.registry.pagemapOf(pfn);
     let code: number;
     if (pagemap !== null) code = pagemap === this.device ? HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL : HMM_DMIRROR_PROT_DEV_PRIVATE_REMOTE;
-    else if (pfn === this.kernel.frames.zeroPfn) code = HMM_DMIRROR_PROT_ZERO;
+    else if (pfn === framesOf(this.kernel).zeroPfn) code = HMM_DMIRROR_PROT_ZERO;
     else code = HMM_DMIRROR_PROT_NONE;
     code |= (flags & HMM_PFN_WRITE) !== 0 ? HMM_DMIRROR_PROT_WRITE : HMM_DMIRROR_PROT_READ;
     const order = hmmPfnToMapOrder(flags);

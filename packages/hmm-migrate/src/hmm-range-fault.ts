@@ -54,7 +54,7 @@ import {
 import { claimMmInternal } from '@pagewalk/core-walk/mm-internal';
 import { hmmRegistryOf, type HmmRegistry } from './device-pagemap.js';
 
-const { handleMmFault } = claimMmInternal();
+const { framesOf, handleMmFault } = claimMmInternal();
 
 export const HMM_PFN_VALID = 1 << 10;
 export const HMM_PFN_WRITE = 1 << 9;
@@ -243,7 +243,7 @@ function hmmPte(pte: Pte, addr: number, _next: number, walk: MmWalk<HmmWalkState
     const cpuFlags = pteWrite(pte) ? HMM_PFN_VALID | HMM_PFN_WRITE : HMM_PFN_VALID;
     const required = pteNeedFault(state, request, cpuFlags);
     if (required) return vmaFault(addr, state.pmdEnd, required, walk);
-    const frames = state.range.mm.kernel.frames;
+    const frames = framesOf(state.range.mm.kernel);
     if (pteSpecial(pte) && ptePfn(pte) !== frames.zeroPfn) {
       if (pteNeedFault(state, request, 0)) return -Errno.EFAULT;
       out = HMM_PFN_ERROR;

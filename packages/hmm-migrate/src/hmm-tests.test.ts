@@ -28,6 +28,9 @@ import {
 } from './index.js';
 import { P, at, cpuCheck, cpuFill, devicePattern, mapAnon, ok, sameBytes, setup } from './test-support.js';
 import type { DmirrorResult } from './index.js';
+import { claimMmInternal } from '@pagewalk/core-walk/mm-internal';
+
+const { framesOf } = claimMmInternal();
 
 function expectRead(result: DmirrorResult, fields: Partial<DmirrorResult>, expected: Uint8Array): void {
   expect(result).toMatchObject(fields);
@@ -354,8 +357,8 @@ describe('hmm-tests.c (fixture hmm / hmm2, private device memory)', () => {
     for (const page of [2, 3]) {
       expect(mm.access(addr + page * P, AccessKind.Read)).toBe(expected[page * P]);
       const pfn = mm.entryAt(addr + page * P).entry >>> 8;
-      kernel.frames.pins.set(pfn, 1);
-      kernel.frames.get(pfn);
+      framesOf(kernel).pins.set(pfn, 1);
+      framesOf(kernel).get(pfn);
     }
     expect(mm.access(addr, AccessKind.Read)).toBe(expected[0]);
     expect(mm.access(addr + P, AccessKind.Read)).toBe(expected[P]);

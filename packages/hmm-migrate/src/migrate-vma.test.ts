@@ -37,7 +37,7 @@ import {
 } from './index.js';
 import { P, at, cpuCheck, cpuFill, mapAnon, ok, setup } from './test-support.js';
 
-const { forEachEntry } = claimMmInternal();
+const { forEachEntry, framesOf, writableVma } = claimMmInternal();
 
 const pfnAt = (mm: { entryAt(a: number): { entry: number } }, addr: number) => mm.entryAt(addr).entry >>> 8;
 
@@ -51,9 +51,9 @@ describe('migrate_vma_setup', () => {
     expect(bad(addr, addr)).toBe(-Errno.EINVAL);
     expect(bad(addr - P, addr + P)).toBe(-Errno.EINVAL);
     expect(bad(addr, addr + 9 * P)).toBe(-Errno.EINVAL);
-    vma.flags |= VM_PFNMAP;
+    writableVma(vma).flags |= VM_PFNMAP;
     expect(bad(addr, addr + P)).toBe(-Errno.EINVAL);
-    vma.flags &= ~VM_PFNMAP;
+    writableVma(vma).flags &= ~VM_PFNMAP;
     // A fault page that is not a locked device page.
     expect(migrateVmaSetup(createMigrateVma(mm, vma, addr, addr + P, { flags: MigrateVmaSelect.DevicePrivate, faultPage: 5 }))).toBe(-Errno.EINVAL);
     ok(kernel);
@@ -99,10 +99,10 @@ describe('migrate_vma_setup', () => {
     const locked = pfnAt(mm, addr);
     const isolated = pfnAt(mm, addr + P);
     const pinned = pfnAt(mm, addr + 2 * P);
-    kernel.frames.set(locked, PG_LOCKED);
-    kernel.frames.set(isolated, PG_ISOLATED);
-    kernel.frames.pins.set(pinned, 1);
-    kernel.frames.get(pinned);
+    framesOf(kernel).set(locked, PG_LOCKED);
+    framesOf(kernel).set(isolated, PG_ISOLATED);
+    framesOf(kernel).pins.set(pinned, 1);
+    framesOf(kernel).get(pinned);
     const migrate = createMigrateVma(mm, mm.vmas.lookup(addr)!, addr, addr + 4 * P, { flags: MigrateVmaSelect.System });
     expect(migrateVmaSetup(migrate)).toBe(0);
     expect([...migrate.src].map((e) => e !== 0)).toEqual([false, false, false, true]);
@@ -111,8 +111,8 @@ describe('migrate_vma_setup', () => {
     expect(mirror0.migrateToDevice(addr, 4).ret).toBe(-Errno.ENOENT);
     expect(isDevicePrivateEntry(mm.entryAt(addr + 3 * P).entry)).toBe(true);
     expect(pfnAt(mm, addr)).toBe(locked);
-    kernel.frames.clear(locked, PG_LOCKED);
-    kernel.frames.clear(isolated, PG_ISOLATED);
+    framesOf(kernel).clear(locked, PG_LOCKED);
+    framesOf(kernel).clear(isolated, PG_ISOLATED);
     cpuCheck(mm, addr, 4, expected);
     ok(kernel);
   });
@@ -143,7 +143,7 @@ describe('migrate_vma_setup', () => {
     expect(mirror0.migrateToDevice(ro, 1).ret).toBe(0);
     expect(isDevicePrivateEntry(mm.entryAt(ro).entry) && !isWritableDevicePrivateEntry(mm.entryAt(ro).entry)).toBe(true);
     const uffd = mapAnon(mm, 16, 1);
-    mm.vmas.lookup(uffd)!.flags |= VM_UFFD_MISSING;
+    writableVma(mm.vmas.lookup(uffd)!).flags |= VM_UFFD_MISSING;
     expect(mirror0.migrateToDevice(uffd, 1).ret).toBe(-Errno.ENOENT);
     expect(mm.entryAt(uffd).entry).toBe(0);
     ok(kernel);
@@ -189,9 +189,9 @@ describe('core hooks on device-private entries', () => {
     cpuFill(mm, addr, 1, 7);
     expect(mirror0.migrateToDevice(addr, 1).ret).toBe(0);
     const page = swpOffset(mm.entryAt(addr).entry);
-    kernel.frames.set(page, PG_LOCKED);
+    framesOf(kernel).set(page, PG_LOCKED);
     expect(mm.access(addr, AccessKind.Read)).toBeLessThan(0);
-    kernel.frames.clear(page, PG_LOCKED);
+    framesOf(kernel).clear(page, PG_LOCKED);
     expect(mm.access(addr, AccessKind.Read)).toBe(7);
     ok(kernel);
   });
@@ -206,11 +206,11 @@ describe('hmm_range_fault', () => {
     const snap = createHmmRange(mm, addr, addr + 4 * P);
     expect(hmmRangeFault(snap)).toBe(0);
     expect([...snap.flags]).toEqual([HMM_PFN_VALID | HMM_PFN_WRITE, HMM_PFN_VALID, 0, 0]);
-    expect(snap.pfns[1]).toBe(kernel.frames.zeroPfn);
+    expect(snap.pfns[1]).toBe(framesOf(kernel).zeroPfn);
     const write = createHmmRange(mm, addr, addr + 4 * P, { defaultFlags: HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE });
     expect(hmmRangeFault(write)).toBe(0);
     expect([...write.flags]).toEqual(new Array(4).fill(HMM_PFN_VALID | HMM_PFN_WRITE));
-    expect(write.pfns[1]).not.toBe(kernel.frames.zeroPfn);
+    expect(write.pfns[1]).not.toBe(framesOf(kernel).zeroPfn);
     // Outside any VMA: ERROR without a request, -EFAULT with one.
     const hole = createHmmRange(mm, at(100), at(101));
     expect(hmmRangeFault(hole)).toBe(0);

@@ -64,7 +64,7 @@ import { hmmRegistryOf } from './device-pagemap.js';
 import { MIGRATE_PFN_MIGRATE, MIGRATE_PFN_WRITE, MigrateVmaSelect, migratePfn, migratePfnToPfn } from './migrate-pfn.js';
 import { MigrationEntries, installMigrationEntry, removeMigrationPtes, tryToMigrate } from './rmap.js';
 
-const { accountPteMap, forEachEntry, splitHugePmd, walkPageRangeMm } = claimMmInternal();
+const { accountPteMap, anonVmaPrepare, forEachEntry, framesOf, pteSlotOf, splitHugePmd, tablesOf, walkPageRangeMm } = claimMmInternal();
 
 /** What a migration batch shares between its steps (struct migrate_vma minus the VMA part). */
 export interface MigrationBatch {
@@ -149,7 +149,7 @@ function collectHole(start: number, end: number, _depth: number, walk: MmWalk<Mi
 
 /** Splits the PMD mappings of a THP everywhere, then the folio itself (split_folio). False if it cannot be split. */
 function splitThp(kernel: Kernel, head: number): boolean {
-  const frames = kernel.frames;
+  const frames = framesOf(kernel);
   for (let i = 0; i < HPAGE_PMD_NR; i++) if ((frames.pins.get(head + i) ?? 0) > 0) return false;
   for (const mm of kernel.mms) {
     for (const vma of mm.vmas.all()) {
@@ -167,7 +167,7 @@ function splitThp(kernel: Kernel, head: number): boolean {
 function collectPmd(pmd: Pmd, addr: number, next: number, walk: MmWalk<MigrateCollectState>): number {
   const migrate = walk.state;
   const kernel = migrate.kernel;
-  const frames = kernel.frames;
+  const frames = framesOf(kernel);
   if (pmdLeaf(pmd)) {
     const head = ptePfn(pmd);
     if (frames.has(head, PG_ZERO)) {
@@ -201,7 +201,7 @@ function collectPmd(pmd: Pmd, addr: number, next: number, walk: MmWalk<MigrateCo
 function collectPte(pte: Pte, addr: number, _next: number, walk: MmWalk<MigrateCollectState>): number {
   const migrate = walk.state;
   const kernel = migrate.kernel;
-  const frames = kernel.frames;
+  const frames = framesOf(kernel);
   const vma = walk.vma!;
   let mpfn = 0;
   let pfn = 0;
@@ -273,7 +273,7 @@ export const migrateCollectWalkOps: MmWalkOps<MigrateCollectState> = {
 
 /** migrate_vma_check_page: false for large folios and pages with references beyond the expected ones (pins). */
 function checkPage(kernel: Kernel, pfn: number, faultPage: number): boolean {
-  const frames = kernel.frames;
+  const frames = framesOf(kernel);
   if (frames.isLarge(frames.folioOf(pfn))) return false;
   let extra = 1 + (pfn === faultPage ? 1 : 0);
   if (frames.has(pfn, PG_ZONE_DEVICE)) extra++;
@@ -282,7 +282,7 @@ function checkPage(kernel: Kernel, pfn: number, faultPage: number): boolean {
 }
 
 function unlockUnlessFault(batch: MigrationBatch, pfn: number): void {
-  if (pfn !== batch.faultPage) batch.kernel.frames.clear(pfn, PG_LOCKED);
+  if (pfn !== batch.faultPage) framesOf(batch.kernel).clear(pfn, PG_LOCKED);
 }
 
 /**
@@ -291,7 +291,7 @@ function unlockUnlessFault(batch: MigrationBatch, pfn: number): void {
  * migrate (its src entry becomes 0). Returns the entries still migrating.
  */
 function migrateDeviceUnmap(batch: MigrationBatch): number {
-  const frames = batch.kernel.frames;
+  const frames = framesOf(batch.kernel);
   const { src, npages } = batch;
   let unmapped = 0;
   let restore = 0;
@@ -365,7 +365,7 @@ export function migrateVmaSetup(migrate: MigrateVma): number {
   if (migrate.start < vma.start || migrate.start >= vma.end) return -Errno.EINVAL;
   if (migrate.end <= vma.start || migrate.end > vma.end) return -Errno.EINVAL;
   if (migrate.src.length < nrPages || migrate.dst.length < nrPages) return -Errno.EINVAL;
-  const frames = migrate.kernel.frames;
+  const frames = framesOf(migrate.kernel);
   if (migrate.faultPage !== 0) {
     if (hmmRegistryOf(migrate.kernel).pagemapOf(migrate.faultPage) === null) return -Errno.EINVAL;
     if (!frames.has(migrate.faultPage, PG_LOCKED)) return -Errno.EINVAL;
@@ -386,16 +386,16 @@ export function migrateVmaSetup(migrate: MigrateVma): number {
 /** migrate_vma_insert_page: a hole (or the zero page) gets the new page directly. */
 function insertPage(migrate: MigrateVma, addr: number, page: number, index: number): void {
   const kernel = migrate.kernel;
-  const frames = kernel.frames;
-  const tables = kernel.tables;
+  const frames = framesOf(kernel);
+  const tables = tablesOf(kernel);
   const vma = migrate.vma!;
   const abort = () => {
     migrate.src[index] = migrate.src[index]! & ~MIGRATE_PFN_MIGRATE;
   };
   if (!vma.isAnonymous) return abort();
-  const slot = migrate.mm.pteSlot(addr, true);
+  const slot = pteSlotOf(migrate.mm, addr, true);
   if (slot < 0) return abort(); // a THP maps the PMD now
-  migrate.mm.anonVmaPrepare(vma);
+  anonVmaPrepare(migrate.mm, vma);
   const writable = (vma.flags & VM_WRITE) !== 0;
   const entry = frames.has(page, PG_ZONE_DEVICE)
     ? makeDevicePrivateEntry(page, writable)
@@ -415,7 +415,7 @@ function insertPage(migrate: MigrateVma, addr: number, page: number, index: numb
 }
 
 function migratePages(batch: MigrationBatch, migrate: MigrateVma | null): void {
-  const frames = batch.kernel.frames;
+  const frames = framesOf(batch.kernel);
   const { src, dst, npages } = batch;
   for (let i = 0; i < npages; i++) {
     const newPage = migratePfnToPfn(dst[i]!);
@@ -458,7 +458,7 @@ export function migrateVmaPages(migrate: MigrateVma): void {
 /* ------------------------------------------------------------ finalize */
 
 function finalize(batch: MigrationBatch): void {
-  const frames = batch.kernel.frames;
+  const frames = framesOf(batch.kernel);
   const { src, dst, npages } = batch;
   for (let i = 0; i < npages; i++) {
     let target = migratePfnToPfn(dst[i]!);
@@ -509,7 +509,7 @@ export type MigrateDevice = MigrationBatch;
  * taken are 0.
  */
 export function migrateDevicePfns(kernel: Kernel, pfns: readonly number[]): MigrateDevice {
-  const frames = kernel.frames;
+  const frames = framesOf(kernel);
   const batch: MigrateDevice = {
     kernel,
     src: new Uint32Array(pfns.length),
@@ -545,7 +545,7 @@ export function migrateDeviceFinalize(batch: MigrateDevice): void {
  * is exhausted.
  */
 export function allocSystemPage(kernel: Kernel): number {
-  const frames = kernel.frames;
+  const frames = framesOf(kernel);
   const pfn = frames.alloc(0, 0);
   if (pfn < 0) return 0;
   frames.get(pfn);

@@ -48,7 +48,7 @@ import {
 } from '@pagewalk/core-walk';
 import { claimMmInternal } from '@pagewalk/core-walk/mm-internal';
 
-const { accountPteMap, forEachEntry } = claimMmInternal();
+const { accountPteMap, forEachEntry, framesOf, tablesOf } = claimMmInternal();
 
 /** Where one mapping (or migration entry) lives. */
 export interface MappingSlot {
@@ -85,8 +85,8 @@ export class MigrationEntries {
  * mapping's reference stays with the caller. Returns the new entry.
  */
 export function installMigrationEntry(kernel: Kernel, slot: number, pfn: number, anonExclusive: boolean): number {
-  const tables = kernel.tables;
-  const frames = kernel.frames;
+  const tables = tablesOf(kernel);
+  const frames = framesOf(kernel);
   const old = tables.entries[slot]!;
   let entry: number;
   if (ptePresent(old)) {
@@ -144,7 +144,7 @@ export function findMappings(kernel: Kernel, pfns: ReadonlySet<number>): Map<num
  * own). Pages whose mappings are all gone afterwards are "unmapped".
  */
 export function tryToMigrate(kernel: Kernel, pfns: ReadonlySet<number>, entries: MigrationEntries): void {
-  const frames = kernel.frames;
+  const frames = framesOf(kernel);
   for (const [pfn, slots] of findMappings(kernel, pfns)) {
     for (const where of slots) {
       // A page mapped more than once is never anon-exclusive.
@@ -164,8 +164,8 @@ export function tryToMigrate(kernel: Kernel, pfns: ReadonlySet<number>, entries:
  * reference and rmap.
  */
 export function removeMigrationPtes(kernel: Kernel, entries: MigrationEntries, src: number, dst: number): void {
-  const tables = kernel.tables;
-  const frames = kernel.frames;
+  const tables = tablesOf(kernel);
+  const frames = framesOf(kernel);
   const device = frames.has(dst, PG_ZONE_DEVICE);
   for (const where of entries.take(src)) {
     const old = tables.entries[where.slot]!;

@@ -1,70 +1,24 @@
 // GetWriteWatch / ResetWriteWatch (the Windows API that Wine and
 // emulators implement with PAGEMAP_SCAN) on the simulator.
 //
-// The userfaultfd side is played by a few lines here: they implement the
-// UffdWpAsyncQuery contract and the write-protect operations of
-// core-walk's UffdWpRange token (4 KiB pages only), and answer write faults
-// asynchronously, which is what @pagewalk/uffd-wp does for a uffd opened
-// with UFFD_FEATURE_WP_ASYNC.
+// The userfaultfd side is @pagewalk/uffd-wp: a uffd opened with
+// UFFD_FEATURE_WP_ASYNC, the range registered in write-protect mode. The
+// scan's WP_MATCHING writes go through uffd-wp (pagemap-scan writes no
+// page table itself).
 import {
   AccessKind,
   MAP_ANONYMOUS,
   MAP_PRIVATE,
   PROT_READ,
   PROT_WRITE,
-  UffdWpRangeToken,
-  UserfaultHandlerToken,
-  UserfaultOutcome,
-  VM_UFFD_WP,
   createKernel,
-  makeUffdWpMarker,
-  pteMkuffdWp,
-  ptePresent,
-  pteUffdWp,
-  type Feature,
   type Mm,
-  type UffdWpRange,
-  type Vma,
 } from '@pagewalk/core-walk';
-import { pagemapScan, pagemapScanFeature, UffdWpAsyncQuery } from '@pagewalk/pagemap-scan';
+import { pagemapScan, pagemapScanFeature } from '@pagewalk/pagemap-scan';
+import { UFFDIO_REGISTER_MODE_WP, UFFD_FEATURE_WP_ASYNC, uffdWp, userfaultfd } from '@pagewalk/uffd-wp';
 
 const PAGE = 4096;
-const asyncWpContext = { wpAsync: true };
-
-/** Write-protects the PTE at `slot`: a present page gets the uffd-wp bit, an empty one a marker. */
-function protectPte(mm: Mm, slot: number): void {
-  if (slot < 0) return;
-  const entry = mm.kernel.tables.entries[slot]!;
-  if (entry === 0) mm.kernel.tables.entries[slot] = makeUffdWpMarker();
-  else if (ptePresent(entry) && !pteUffdWp(entry)) mm.kernel.tables.entries[slot] = pteMkuffdWp(entry);
-}
-
-/** What WP_MATCHING asks of the provider, for anonymous 4 KiB pages. */
-const writeProtect: UffdWpRange = {
-  wpRange(mm, _vma, start, len) {
-    for (let a = start; a < start + len; a += PAGE) protectPte(mm, mm.pteSlot(a, true));
-    return 0;
-  },
-  wpPtes(mm, _vma, addr, runs, runCount) {
-    for (let k = 0; k < runCount; k++) for (let page = runs[2 * k]!; page < runs[2 * k + 1]!; page++) protectPte(mm, mm.pteSlot(addr + page * PAGE, false));
-    return 0;
-  },
-  wpPmd() {},
-  wpHugePte() {},
-  splitHugePmd() {},
-};
-
-/** Stand-in for @pagewalk/uffd-wp: "registered VMAs are WP-async", writes resolve in place. */
-const asyncWriteProtect: Feature = {
-  name: 'example-uffd-wp-async',
-  install(container) {
-    container.register(UffdWpAsyncQuery, {
-      useValue: { isWpAsync: (vma: Vma) => vma.userfaultfdCtx === asyncWpContext, useMarkers: (vma: Vma) => (vma.flags & VM_UFFD_WP) !== 0 },
-    });
-    container.register(UffdWpRangeToken, { useValue: writeProtect });
-    container.register(UserfaultHandlerToken, { useValue: { handleUserfault: () => UserfaultOutcome.AsyncResolve } });
-  },
-};
+const O_CLOEXEC = 0o2000000;
 
 /** ResetWriteWatch: write-protect the whole range (WP_MATCHING with vec_len 0: the fast path). */
 export function resetWriteWatch(mm: Mm, base: number, size: number): number {
@@ -88,14 +42,15 @@ export function getWriteWatch(mm: Mm, base: number, size: number, reset: boolean
 }
 
 export function writeWatchExample(): { first: number[]; second: number[]; third: number[] } {
-  const kernel = createKernel({ features: [pagemapScanFeature, asyncWriteProtect] });
+  const kernel = createKernel({ features: [pagemapScanFeature, uffdWp] });
   const mm = kernel.createMm();
   const size = 64 * PAGE;
   const base = mm.mmap(0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
-  // UFFDIO_REGISTER(MODE_WP) on a uffd with WP_ASYNC, as @pagewalk/uffd-wp would do it.
-  const vma = mm.vmas.lookup(base)!;
-  vma.flags |= VM_UFFD_WP;
-  vma.userfaultfdCtx = asyncWpContext;
+  // userfaultfd(2), UFFDIO_API with WP_ASYNC, UFFDIO_REGISTER(MODE_WP).
+  const uffd = userfaultfd(mm, O_CLOEXEC);
+  if (typeof uffd === 'number') throw new Error(`userfaultfd: ${uffd}`);
+  if (uffd.api({ api: 0xaa, features: UFFD_FEATURE_WP_ASYNC }) !== 0) throw new Error('UFFDIO_API failed');
+  if (uffd.register({ range: { start: base, len: size }, mode: UFFDIO_REGISTER_MODE_WP }) !== 0) throw new Error('UFFDIO_REGISTER failed');
   resetWriteWatch(mm, base, size);
 
   for (const page of [3, 4, 10]) mm.access(base + page * PAGE, AccessKind.Write, 1);

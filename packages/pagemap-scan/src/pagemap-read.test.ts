@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AccessKind, Errno, MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE, createKernel, makeGuardPte } from '@pagewalk/core-walk';
+import { plantPteForTest } from '@pagewalk/core-walk/testing';
 import {
   PM_FILE,
   PM_GUARD_REGION,
@@ -41,7 +42,7 @@ describe('/proc/pid/pagemap', () => {
     expect(mm.mmap(BASE + 16 * PAGE, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE)).toBe(BASE + 16 * PAGE);
     mm.access(BASE + 16 * PAGE, AccessKind.Write, 1);
     mm.access(BASE, AccessKind.Write, 1);
-    mm.kernel.tables.entries[mm.pteSlot(BASE + PAGE, false)] = makeGuardPte();
+    plantPteForTest(mm, BASE + PAGE, () => makeGuardPte());
     const shared = readPagemap(mm, BASE + 16 * PAGE, 1) as PagemapEntries;
     expect(shared.flags[0]).toBe(PM_PRESENT | PM_FILE | PM_MMAP_EXCLUSIVE);
     const guard = readPagemap(mm, BASE + PAGE, 1) as PagemapEntries;

@@ -33,7 +33,7 @@ import {
   pteUffdWp,
   swpOffset,
   walkPageRange,
-  type FramePool,
+  type ReadonlyFramePool,
   type Mm,
   type MmWalk,
   type MmWalkOps,
@@ -70,7 +70,7 @@ export interface PagemapReadState {
 
 type Walk = MmWalk<PagemapReadState>;
 
-function isAnonFolio(frames: FramePool, pfn: number): boolean {
+function isAnonFolio(frames: ReadonlyFramePool, pfn: number): boolean {
   return (frames.flags[frames.folioOf(pfn)]! & PG_ANON) !== 0;
 }
 

@@ -20,6 +20,7 @@ import {
   type Kernel,
   type Mm,
 } from '@pagewalk/core-walk';
+import { plantPteForTest } from '@pagewalk/core-walk/testing';
 import {
   PAGE_IS_FILE,
   PAGE_IS_GUARD,
@@ -80,11 +81,9 @@ function scan(mm: Mm, page: number, pages: number, arg: Omit<PmScanArg, 'start' 
   };
 }
 
-/** Replaces one PTE in the page-table pool (a test's way to plant markers and special entries). */
+/** Replaces one PTE (a test's way to plant markers and special entries). */
 function setPte(mm: Mm, page: number, make: (old: number) => number): void {
-  const slot = mm.pteSlot(at(page), false);
-  expect(slot).toBeGreaterThanOrEqual(0);
-  mm.kernel.tables.entries[slot] = make(mm.kernel.tables.entries[slot]!) >>> 0;
+  plantPteForTest(mm, at(page), make);
 }
 
 describe('argument validation (pagemap_scan_get_args order and errno)', () => {

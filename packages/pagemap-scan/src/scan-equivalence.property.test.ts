@@ -18,7 +18,6 @@ import {
   PROT_WRITE,
   UffdWpAsyncQueryToken,
   UffdWpRangeToken,
-  VM_UFFD_WP,
   checkInvariants,
   createKernel,
   type Feature,
@@ -27,7 +26,7 @@ import {
 import { PageRegionVec, pagemapScanIoctlWith, pmScanArgRaw } from './pagemap-scan.js';
 import { pagemapScanReferenceWalkOps } from './scan-reference.js';
 import { PM_SCAN_CATEGORIES, PM_SCAN_CHECK_WPASYNC, PM_SCAN_WP_MATCHING } from './uapi.js';
-import { pagemapWpOps } from '@pagewalk/uffd-wp';
+import { UFFDIO_REGISTER_MODE_WP, UFFD_FEATURE_WP_ASYNC, UFFD_FEATURE_WP_UNPOPULATED, pagemapWpOps, uffdWp, userfaultfd, type UserfaultfdCtx } from '@pagewalk/uffd-wp';
 
 const BASE = 0x7e00_0000_0000;
 const PAGE = 4096;
@@ -35,8 +34,9 @@ const PAGE = 4096;
 const PAGES = 1536;
 
 /**
- * Every VMA marked VM_UFFD_WP counts as WP_ASYNC with markers (what uffd-wp
- * would answer); the write-protect operations are uffd-wp's own.
+ * Every VMA registered with uffd-wp counts as WP_ASYNC with markers (what
+ * uffd-wp answers for a WP_ASYNC | WP_UNPOPULATED uffd); installed before
+ * uffd-wp, so the scan asks it first.
  */
 const fakeUffdWp: Feature = {
   name: 'fake-uffd-wp-async',
@@ -82,8 +82,9 @@ const scanArb: fc.Arbitrary<ScanCase> = fc.record({
 });
 
 function build(ops: readonly Op[]): Mm {
-  const kernel = createKernel({ profile: { swap: true }, features: [fakeUffdWp] });
+  const kernel = createKernel({ profile: { swap: true }, features: [fakeUffdWp, uffdWp] });
   const mm = kernel.createMm();
+  let uffd: UserfaultfdCtx | null = null;
   mm.mmap(BASE, PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED);
   for (const op of ops) {
     const addr = BASE + op.page * PAGE;
@@ -111,8 +112,16 @@ function build(ops: readonly Op[]): Mm {
         mm.access(addr, AccessKind.Write, 1);
         break;
       case 'uffdwp':
-        // Stand-in for a WP_ASYNC registration: what the scan consults.
-        for (const vma of mm.vmas.all()) if (vma.start < addr + len && vma.end > addr) vma.flags |= VM_UFFD_WP;
+        // UFFDIO_REGISTER(MODE_WP) of every VMA the span touches, on one WP_ASYNC uffd.
+        if (uffd === null) {
+          const ctx = userfaultfd(mm, 0);
+          if (typeof ctx === 'number') throw new Error(`userfaultfd: ${ctx}`);
+          expect(ctx.api({ api: 0xaa, features: UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED })).toBe(0);
+          uffd = ctx;
+        }
+        for (const vma of mm.vmas.range(addr, addr + len)) {
+          expect(uffd.register({ range: { start: vma.start, len: vma.end - vma.start }, mode: UFFDIO_REGISTER_MODE_WP })).toBe(0);
+        }
         break;
       case 'wpscan': {
         // Write-protects what is written, installs uffd-wp markers in holes.

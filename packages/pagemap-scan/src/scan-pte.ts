@@ -11,7 +11,7 @@
  * WP_MATCHING write-protects are collected as runs and handed to the
  * userfaultfd provider once per slice (scan-state.ts, applyWpRuns).
  */
-import { Errno, PTE_FLAG_BYTE_VALUES, isPfnSwapEntry, isPteMarker, pteFlagByte, ptePresent, pteWithFlagByte, type FramePool } from '@pagewalk/core-walk';
+import { Errno, PTE_FLAG_BYTE_VALUES, isPfnSwapEntry, isPteMarker, pteFlagByte, ptePresent, pteWithFlagByte, type ReadonlyFramePool } from '@pagewalk/core-walk';
 import {
   PAGE_BYTES,
   addWpRun,
@@ -72,7 +72,7 @@ function pteDecision(p: PagemapScanState, categories: number): number {
  * byte's representative entry gives the right answer — and the table does
  * not depend on the frames (FILE and PFNZERO entries are slow).
  */
-export function buildCategoryTable(p: PagemapScanState, frames: FramePool): void {
+export function buildCategoryTable(p: PagemapScanState, frames: ReadonlyFramePool): void {
   const env = p.env;
   const table = env.catTable;
   const vmaCategory = p.curVmaCategory;

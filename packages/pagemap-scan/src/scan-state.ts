@@ -28,7 +28,7 @@ import {
   pteSwpUffdWpAny,
   pteUffdWp,
   swpOffset,
-  type FramePool,
+  type ReadonlyFramePool,
   type MmWalk,
   type UffdWpRange,
 } from '@pagewalk/core-walk';
@@ -196,12 +196,12 @@ export function createPagemapScanState(env: ScanEnv = createScanEnv(null, null))
 
 /* ------------------------------------------------------------ categories */
 
-function isAnonFolio(frames: FramePool, pfn: number): boolean {
+function isAnonFolio(frames: ReadonlyFramePool, pfn: number): boolean {
   return (frames.flags[frames.folioOf(pfn)]! & PG_ANON) !== 0;
 }
 
 /** pagemap_page_category, plus the 6.18.44 rule that an empty PTE in a table is WRITTEN. */
-export function pteCategory(p: PagemapScanState, frames: FramePool, pte: number): number {
+export function pteCategory(p: PagemapScanState, frames: ReadonlyFramePool, pte: number): number {
   if (pte === 0) return PAGE_IS_WRITTEN;
   let categories: number;
   if (ptePresent(pte)) {
@@ -222,7 +222,7 @@ export function pteCategory(p: PagemapScanState, frames: FramePool, pte: number)
 }
 
 /** pagemap_thp_category: a PMD-mapped THP (or huge zero page) or a PMD migration entry. */
-export function thpCategory(p: PagemapScanState, frames: FramePool, pmd: number): number {
+export function thpCategory(p: PagemapScanState, frames: ReadonlyFramePool, pmd: number): number {
   let categories = PAGE_IS_HUGE;
   if (ptePresent(pmd)) {
     categories |= PAGE_IS_PRESENT;
@@ -243,7 +243,7 @@ export function thpCategory(p: PagemapScanState, frames: FramePool, pmd: number)
 }
 
 /** pagemap_hugetlb_category: FILE is always computed for present pages, never for swap-type ones. */
-export function hugetlbCategory(frames: FramePool, pte: number): number {
+export function hugetlbCategory(frames: ReadonlyFramePool, pte: number): number {
   let categories = PAGE_IS_HUGE;
   if (ptePresent(pte)) {
     categories |= PAGE_IS_PRESENT;

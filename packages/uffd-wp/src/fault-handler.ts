@@ -24,6 +24,9 @@ import {
   UFFD_PAGEFAULT_FLAG_WRITE,
 } from './uapi.js';
 import { UserfaultfdCtx } from './userfaultfd-ctx.js';
+import { claimMmInternal } from '@pagewalk/core-walk/mm-internal';
+
+const { writableVma } = claimMmInternal();
 
 /** The flags word of a fault message. */
 export function pagefaultFlags(reason: UserfaultReason, write: boolean): number {
@@ -73,7 +76,8 @@ export const userfaultHandler: UserfaultHandler = {
       ctx.queueEvent({ event: UFFD_EVENT_FORK, ufd: childCtx });
     }
     void parent;
-    childVma.flags = (childVma.flags & ~VM_UFFD_FLAGS) | (parentVma.flags & VM_UFFD_FLAGS);
-    childVma.userfaultfdCtx = childCtx;
+    const copy = writableVma(childVma);
+    copy.flags = (copy.flags & ~VM_UFFD_FLAGS) | (parentVma.flags & VM_UFFD_FLAGS);
+    copy.userfaultfdCtx = childCtx;
   },
 };

@@ -38,7 +38,7 @@ import {
 import { claimMmInternal } from '@pagewalk/core-walk/mm-internal';
 import { isKernelAnonymous } from './vma-state.js';
 
-const { accountPteMap, shmemGetPage } = claimMmInternal();
+const { accountPteMap, allocTableAt, anonVmaPrepare, framesOf, pmdSlotOf, shmemGetPage, tablesOf } = claimMmInternal();
 
 export const MfillMode = { Copy: 0, Zeropage: 1, Continue: 2 } as const;
 export type MfillMode = (typeof MfillMode)[keyof typeof MfillMode];
@@ -60,7 +60,7 @@ function noneMostly(entry: number): boolean {
 
 function writeBytes(mm: Mm, pfn: number, src: Uint8Array | null, from: number): void {
   if (src === null) return;
-  const contents = mm.kernel.frames.contents;
+  const contents = framesOf(mm.kernel).contents;
   for (let offset = 0; offset < PAGE_SIZE; offset++) {
     const value = src[from + offset] ?? 0;
     if (value !== 0 || contents.has(pfn)) contents.writeByte(pfn, offset, value);
@@ -74,22 +74,22 @@ function installPte(mm: Mm, vma: Vma, slot: number, pfn: number, inCache: boolea
   if ((vma.flags & VM_WRITE) !== 0 && !(inCache && !shared)) bits |= PTE_WRITE;
   if (wp) bits = (bits & ~PTE_WRITE) | PTE_UFFD_WP;
   accountPteMap(mm, pfn);
-  mm.kernel.tables.entries[slot] = mkPte(pfn, bits);
+  tablesOf(mm.kernel).entries[slot] = mkPte(pfn, bits);
 }
 
 /** A zeroed, exclusive anonymous page (refcount 0 until mapped). */
 function allocAnon(mm: Mm, vma: Vma): number {
-  mm.anonVmaPrepare(vma);
-  return mm.kernel.frames.alloc(0, PG_ANON | PG_SWAPBACKED | PG_LRU | PG_ANON_EXCLUSIVE);
+  anonVmaPrepare(mm, vma);
+  return framesOf(mm.kernel).alloc(0, PG_ANON | PG_SWAPBACKED | PG_LRU | PG_ANON_EXCLUSIVE);
 }
 
 /** One page of a non-hugetlb fill at `addr`. Returns 0 or -errno. */
 function mfillPte(mm: Mm, vma: Vma, addr: number, from: number, request: MfillRequest): number {
-  const tables = mm.kernel.tables;
-  const frames = mm.kernel.frames;
-  const pmdSlot = mm.pmdSlot(addr, true);
+  const tables = tablesOf(mm.kernel);
+  const frames = framesOf(mm.kernel);
+  const pmdSlot = pmdSlotOf(mm, addr, true);
   if (pmdSlot < 0) return -Errno.ENOMEM;
-  if (tables.entries[pmdSlot] === 0) mm.allocTableAt(pmdSlot);
+  if (tables.entries[pmdSlot] === 0) allocTableAt(mm, pmdSlot);
   const pmd = tables.entries[pmdSlot]!;
   // A THP (or anything but a table) is left alone: the fill is strict.
   if (pmdLeaf(pmd) || !isTableEntry(pmd)) return -Errno.EEXIST;
@@ -140,12 +140,12 @@ function mfillHugetlb(mm: Mm, vma: Vma, request: MfillRequest): number {
   if (request.mode === MfillMode.Zeropage) return -Errno.EINVAL;
   if (request.mode === MfillMode.Continue) return -Errno.EINVAL; // MINOR on hugetlb is not modelled
   if (request.dst % PMD_SIZE !== 0 || request.len % PMD_SIZE !== 0) return -Errno.EINVAL;
-  const tables = mm.kernel.tables;
-  const frames = mm.kernel.frames;
+  const tables = tablesOf(mm.kernel);
+  const frames = framesOf(mm.kernel);
   const shared = (vma.flags & VM_SHARED) !== 0;
   let copied = 0;
   for (let addr = request.dst; addr < request.dst + request.len; addr += PMD_SIZE) {
-    const slot = mm.pmdSlot(addr, true);
+    const slot = pmdSlotOf(mm, addr, true);
     if (slot < 0) return copied || -Errno.ENOMEM;
     if (!noneMostly(tables.entries[slot]!)) return copied || -Errno.EEXIST;
     const file = vma.file;

@@ -31,6 +31,9 @@ import {
   type Vma,
 } from '@pagewalk/core-walk';
 import { uffdWpRange } from './wp-range.js';
+import { claimMmInternal } from '@pagewalk/core-walk/mm-internal';
+
+const { splitHugePmd: mmSplitHugePmd, tablesOf } = claimMmInternal();
 
 /** make_uffd_wp_pte's new value: present → uffd-wp bit, swap-type → swap uffd-wp bit, none → marker. */
 function uffdWpPteValue(entry: number): number {
@@ -74,7 +77,7 @@ function wpPtes(mm: Mm, _vma: Vma, addr: number, runs: Int32Array, runCount: num
   if (first < 0) return 0;
   // Nothing below allocates: the view stays the pool's array for the loop.
   // eslint-disable-next-line no-restricted-syntax -- no allocation until its last use
-  const entries = mm.kernel.tables.entries;
+  const entries = tablesOf(mm.kernel).entries;
   let changed = 0;
   for (let k = 0; k < runCount; k++) {
     const end = first + runs[2 * k + 1]!;
@@ -94,29 +97,29 @@ function wpPtes(mm: Mm, _vma: Vma, addr: number, runs: Int32Array, runCount: num
 function wpPmd(mm: Mm, _vma: Vma, addr: number): void {
   const slot = mm.pmdSlot(addr, false);
   if (slot < 0) return;
-  const pmd = mm.kernel.tables.entries[slot]!;
-  if (ptePresent(pmd)) mm.kernel.tables.entries[slot] = pteMkuffdWp(pmd) >>> 0;
-  else if (isMigrationEntry(pmd)) mm.kernel.tables.entries[slot] = pteSwpMkuffdWp(pmd) >>> 0;
+  const pmd = tablesOf(mm.kernel).entries[slot]!;
+  if (ptePresent(pmd)) tablesOf(mm.kernel).entries[slot] = pteMkuffdWp(pmd) >>> 0;
+  else if (isMigrationEntry(pmd)) tablesOf(mm.kernel).entries[slot] = pteSwpMkuffdWp(pmd) >>> 0;
 }
 
 function wpHugePte(mm: Mm, _vma: Vma, addr: number): void {
   const slot = mm.pmdSlot(addr, false);
   if (slot < 0) return;
-  const entry = mm.kernel.tables.entries[slot]!;
+  const entry = tablesOf(mm.kernel).entries[slot]!;
   if (isHwpoisonEntry(entry) || isPteMarker(entry)) return;
   let next: number;
   if (isMigrationEntry(entry)) next = pteSwpMkuffdWp(entry);
   else if (entry !== 0) next = pteMkuffdWp(entry);
   else next = makeUffdWpMarker();
-  mm.kernel.tables.entries[slot] = next >>> 0;
+  tablesOf(mm.kernel).entries[slot] = next >>> 0;
 }
 
 function splitHugePmd(mm: Mm, vma: Vma, addr: number): void {
   const slot = mm.pmdSlot(addr, false);
   if (slot < 0) return;
-  const pmd = mm.kernel.tables.entries[slot]!;
+  const pmd = tablesOf(mm.kernel).entries[slot]!;
   if (pmd === 0 || isTableEntry(pmd)) return;
-  mm.splitHugePmd(vma, slot, addr);
+  mmSplitHugePmd(mm, vma, slot, addr);
 }
 
 /** What uffd-wp registers under UffdWpRangeToken. */

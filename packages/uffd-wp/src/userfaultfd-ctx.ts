@@ -59,6 +59,9 @@ import {
 } from './uapi.js';
 import { isKernelAnonymous, isWpRegistered, markUffdCtx } from './vma-state.js';
 import { uffdWpRange } from './wp-range.js';
+import { claimMmInternal } from '@pagewalk/core-walk/mm-internal';
+
+const { vmasOf } = claimMmInternal();
 
 /* ------------------------------------------------------------- structs */
 
@@ -256,12 +259,12 @@ export class UserfaultfdCtx {
       // userfaultfd_register_range: replace the mode set of each VMA piece.
       for (const vma of vmas) {
         if (vma.userfaultfdCtx === this && (vma.flags & vmFlags) === vmFlags) continue;
-        for (const piece of mm.vmas.splitRange(Math.max(start, vma.start), Math.min(end, vma.end))) {
+        for (const piece of vmasOf(mm).splitRange(Math.max(start, vma.start), Math.min(end, vma.end))) {
           piece.flags = (piece.flags & ~VM_UFFD_FLAGS) | vmFlags;
           piece.userfaultfdCtx = this;
         }
       }
-      mm.vmas.mergeAround(start, end);
+      vmasOf(mm).mergeAround(start, end);
       let ioctls = basic ? UFFD_API_RANGE_IOCTLS_BASIC : UFFD_API_RANGE_IOCTLS;
       if ((mode & UFFDIO_REGISTER_MODE_WP) === 0) ioctls &= ~UFFDIO_WRITEPROTECT_IOCTL_BIT;
       if ((mode & UFFDIO_REGISTER_MODE_MINOR) === 0) ioctls &= ~UFFDIO_CONTINUE_IOCTL_BIT;
@@ -301,7 +304,7 @@ export class UserfaultfdCtx {
         // Missing-mode waiters are woken so they do not hang.
         this.wakeRange(from, to - from);
       }
-      mm.vmas.mergeAround(start, end);
+      vmasOf(mm).mergeAround(start, end);
       return 0;
     } finally {
       mm.lock.writeUnlock();
@@ -311,7 +314,7 @@ export class UserfaultfdCtx {
   /** userfaultfd_clear_vma: drop protection, flags and ctx of [from, to) of `vma`. */
   private clearVma(vma: Vma, from: number, to: number): void {
     if (isWpRegistered(vma)) uffdWpRange(this.mm, vma, from, to, false);
-    for (const piece of this.mm.vmas.splitRange(from, to)) {
+    for (const piece of vmasOf(this.mm).splitRange(from, to)) {
       piece.flags &= ~VM_UFFD_FLAGS;
       piece.userfaultfdCtx = null;
     }
@@ -460,7 +463,7 @@ export class UserfaultfdCtx {
           if (vma.userfaultfdCtx !== this) continue;
           this.clearVma(vma, vma.start, vma.end);
         }
-        mm.vmas.mergeAround(0, mm.geometry.taskSize);
+        vmasOf(mm).mergeAround(0, mm.geometry.taskSize);
       } finally {
         mm.lock.writeUnlock();
       }

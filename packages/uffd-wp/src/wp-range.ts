@@ -60,6 +60,9 @@ import {
   type Vma,
 } from '@pagewalk/core-walk';
 import { useMarkers } from './vma-state.js';
+import { claimMmInternal } from '@pagewalk/core-walk/mm-internal';
+
+const { allocTableAt, framesOf, pmdSlotOf, splitHugePmd, tablesOf } = claimMmInternal();
 
 /** State of one uffd_wp_range call. */
 export interface UffdWpRangeState {
@@ -85,7 +88,7 @@ function canChangeWritable(state: UffdWpRangeState, entry: number): boolean {
   if ((vma.flags & VM_WRITE) === 0) return false;
   if ((vma.flags & VM_SHARED) !== 0) return (entry & PTE_DIRTY) !== 0;
   if (pteSpecial(entry)) return false;
-  const frames = mm.kernel.frames;
+  const frames = framesOf(mm.kernel);
   const pfn = ptePfn(entry);
   if (frames.has(pfn, PG_ZERO)) return false;
   if (!frames.has(frames.folioOf(pfn), PG_ANON)) return false;
@@ -140,11 +143,11 @@ function changeEntry(state: UffdWpRangeState, entries: Uint32Array, slot: number
 
 function changeHugetlbRange(state: UffdWpRangeState, start: number, end: number): void {
   const { mm } = state;
-  const tables = mm.kernel.tables;
+  const tables = tablesOf(mm.kernel);
   const alloc = state.protect && state.markers;
   for (let haddr = Math.floor(start / PMD_SIZE) * PMD_SIZE; haddr < end; haddr += PMD_SIZE) {
     // pmdSlot may allocate tables, which replaces the pool's array: read it after.
-    const slot = mm.pmdSlot(haddr, alloc);
+    const slot = pmdSlotOf(mm, haddr, alloc);
     if (slot < 0) continue;
     const entry = tables.entries[slot]!;
     if (entry !== 0 && !pmdLeaf(entry) && !isSwapPte(entry)) continue;
@@ -155,7 +158,7 @@ function changeHugetlbRange(state: UffdWpRangeState, start: number, end: number)
 function changePteTable(state: UffdWpRangeState, pmdSlot: number, addr: number, next: number): void {
   // Nothing below allocates a table: the view stays current for the loop.
   // eslint-disable-next-line no-restricted-syntax -- no allocation until its last use
-  const entries = state.mm.kernel.tables.entries;
+  const entries = tablesOf(state.mm.kernel).entries;
   const base = pteOffset(entries[pmdSlot]!, addr);
   const count = (next - addr) / PAGE_SIZE;
   for (let i = 0; i < count; i++) changeEntry(state, entries, base + i);
@@ -183,12 +186,12 @@ export function uffdWpRange(mm: Mm, vma: Vma, start: number, end: number, protec
   // allocation may replace the pool's array: every read below goes through
   // the pool (issue 19: a cached view left the range past ~504 MiB of a
   // 1 GiB registration unprotected).
-  const tables = mm.kernel.tables;
+  const tables = tablesOf(mm.kernel);
   const alloc = protect && state.markers;
   let next: number;
   for (let addr = start; addr < end; addr = next) {
     next = addrEnd(addr, end, PMD_SHIFT);
-    const pmdSlot = mm.pmdSlot(addr, alloc);
+    const pmdSlot = pmdSlotOf(mm, addr, alloc);
     if (pmdSlot < 0) {
       next = addrEnd(addr, end, PUD_SHIFT);
       continue;
@@ -196,7 +199,7 @@ export function uffdWpRange(mm: Mm, vma: Vma, start: number, end: number, protec
     let pmd = tables.entries[pmdSlot]!;
     if (pmd === 0) {
       if (!alloc) continue;
-      mm.allocTableAt(pmdSlot);
+      allocTableAt(mm, pmdSlot);
       pmd = tables.entries[pmdSlot]!;
     }
     if (pmdLeaf(pmd) || isSwapPte(pmd)) {
@@ -206,7 +209,7 @@ export function uffdWpRange(mm: Mm, vma: Vma, start: number, end: number, protec
         changeEntry(state, tables.entries, pmdSlot);
         continue;
       }
-      mm.splitHugePmd(vma, pmdSlot, addr);
+      splitHugePmd(mm, vma, pmdSlot, addr);
       pmd = tables.entries[pmdSlot]!;
     }
     if (!isTableEntry(pmd)) continue;
