@@ -6,7 +6,7 @@ Simulates the Linux memory manager (Linux 6.18) and checks it against the
 real kernel, using scenario files (docs/SCENARIO.md in the repository).
 
 commands:
-  run FILE...        run scenarios on the simulator, one JSON line per file (--trace: walks too)
+  run FILE...        run scenarios on the simulator, one JSON line per file (--trace: walks and mm events too)
   demo [--json]      a guided tour of the simulator, step by step
   conform PATH...    run scenarios on the simulator and the kernel, show differences
   fuzz               differential fuzzing of the simulator against the kernel
@@ -20,7 +20,7 @@ options:
 `;
 
 export const COMMAND_HELP: Record<string, string> = {
-  run: `usage: pagewalk run [--allow-skips] [--trace] FILE...
+  run: `usage: pagewalk run [--allow-skips] [--trace[=KINDS]] FILE...
 
 Runs each scenario on the simulator and prints one JSON object per file on its
 own line: {"name": ..., "results": [...]}, or {"name": ..., "skipped": reason}
@@ -36,7 +36,14 @@ options:
                   make as JSON lines {"op": N, "trace": EVENT} (core-walk's
                   kernel.trace(): walk_start / walk_end named after the 6.18
                   entry point, and each mm_walk_ops callback with its caller,
-                  range, depth, entry, return value and pud/pmd action)
+                  range, depth, entry, return value and pud/pmd action), and
+                  every mm decision: the fault path taken, zaps, splits,
+                  reclaim, madvise and collapse results, each named after the
+                  6.18 function it models (handle_mm_fault, do_anonymous_page,
+                  alloc_anon_folio, wp_page_copy, zap_pte_range,
+                  __split_huge_pmd_locked, shrink_folio_list, ...)
+  --trace=KINDS   only these kinds, comma-separated: walk, fault, zap, split,
+                  reclaim, madvise, collapse (e.g. --trace=fault,reclaim)
 `,
   'kernel-profile': `usage: pagewalk kernel-profile [--json]
 

@@ -9,12 +9,12 @@ import { CliError, UsageError } from './cli-error.js';
 import { checkScenario, formatDifference, type SimulateScenario } from './conformance.js';
 import { formatDemo, runDemo } from './demo.js';
 import { explore } from './explore.js';
-import { runTraced } from './trace-run.js';
+import { parseTraceKinds, runTraced } from './trace-run.js';
 import { loadScenarioFeatures } from './feature-loader.js';
 import { runFuzz } from './fuzz.js';
 import { COMMAND_HELP, MAIN_HELP } from './help-text.js';
 import { loadKernelExecutor, type KernelExecutor } from './kernel-executor.js';
-import { integerOption, parseArguments, stringOption, type ParsedArguments } from './parse-arguments.js';
+import { integerOption, parseArguments, stringOption, type OptionSpec, type ParsedArguments } from './parse-arguments.js';
 import { findParityTables, formatParitySummary, summarizeParity } from './parity.js';
 import { createProgress } from './progress.js';
 import { readScenarioFiles } from './scenario-files.js';
@@ -141,6 +141,10 @@ const runCommand: Command = async (parsed, context) => {
   // and failed ("Cannot find module 'tslib'"); loaded before, it does not.
   const features = await context.features();
   const files = readScenarioFiles(paths, { allowDirectories: false });
+  // --trace=walk,fault: only those kinds of events.
+  const traceList = parsed.options.get('trace');
+  const traceKinds = typeof traceList === 'string' ? parseTraceKinds(traceList) : null;
+  if (typeof traceKinds === 'string') throw new UsageError(traceKinds);
   const unknownKeys: string[] = [];
   for (const { path, scenario } of files) {
     const unknown = skipReason(scenario);
@@ -149,7 +153,7 @@ const runCommand: Command = async (parsed, context) => {
     if (reason !== null) context.io.stdout(`${JSON.stringify({ name: scenario.name, skipped: reason })}\n`);
     else if (parsed.options.has('trace')) {
       // --trace: the walks' events as JSON lines first, then the results line (kept whole).
-      const results = runTraced(scenario, features, context.io.stdout);
+      const results = runTraced(scenario, features, context.io.stdout, traceKinds);
       context.io.stdout(`${JSON.stringify({ name: scenario.name, results: canonicalResults(results) })}\n`);
     } else await streamScenarioResults(scenario, features, context.io);
   }
@@ -359,8 +363,8 @@ const soakCommand: Command = async (parsed, context) => {
   return 1;
 };
 
-const COMMANDS: Record<string, { run: Command; options: Record<string, { value?: boolean }> }> = {
-  run: { run: runCommand, options: { 'allow-skips': {}, trace: {} } },
+const COMMANDS: Record<string, { run: Command; options: Record<string, OptionSpec> }> = {
+  run: { run: runCommand, options: { 'allow-skips': {}, trace: { optionalValue: true } } },
   demo: { run: demoCommand, options: { json: {} } },
   conform: { run: conformCommand, options: { 'allow-skips': {} } },
   'kernel-profile': { run: kernelProfileCommand, options: { json: {} } },

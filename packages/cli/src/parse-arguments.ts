@@ -5,6 +5,8 @@ import { UsageError } from './cli-error.js';
 export interface OptionSpec {
   /** Takes a value (`--count 10` or `--count=10`); otherwise a boolean flag. */
   value?: boolean;
+  /** A flag that may also be given a value (`--trace` or `--trace=walk,fault`). */
+  optionalValue?: boolean;
 }
 
 export interface ParsedArguments {
@@ -35,6 +37,10 @@ export function parseArguments(command: string, argv: readonly string[], specs: 
     const spec = name === 'help' ? {} : specs[name];
     if (spec === undefined) throw new UsageError(`unknown option "--${name}" for "pagewalk ${command}" (see pagewalk ${command} --help)`);
     if (!spec.value) {
+      if (equals !== -1 && spec.optionalValue && argument.length > equals + 1) {
+        options.set(name, argument.slice(equals + 1));
+        continue;
+      }
       if (equals !== -1) throw new UsageError(`option "--${name}" takes no value`);
       options.set(name, true);
       continue;

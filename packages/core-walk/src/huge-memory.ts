@@ -33,6 +33,7 @@ import { VM_FAULT_FALLBACK, VM_FAULT_SIGBUS } from './uapi.js';
 import { VM_HUGEPAGE, VM_LOCKED, VM_NOHUGEPAGE, VM_UFFD_MISSING, VM_UFFD_WP, VM_WRITE, type Vma } from './vma.js';
 import { pteTableBase } from './pgtable-nav.js';
 import { FRAMES, TABLES } from './readonly-pools.js';
+import { traceMm } from './trace.js';
 
 /** Whether a PMD-sized THP may be allocated for `addr` (thp_vma_allowable_order + suitable). */
 export function thpAllowed(mm: Mm, vma: Vma, addr: number, enforceSysfs = true): boolean {
@@ -57,6 +58,7 @@ export function doHugePmdAnonymousPage(mm: Mm, vma: Vma, addr: number, pmdSlot: 
   anonVmaPrepare(mm, vma);
   if (!write && mm.kernel.profile.zeroPage && mm.kernel.profile.thpZeroPage) {
     if ((vma.flags & VM_UFFD_MISSING) !== 0) return userfault(mm, vma, addr, UserfaultReason.Missing, false);
+    if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'do_huge_pmd_anonymous_page', addr: pmdAlignDown(addr), end: pmdAlignDown(addr) + PMD_SIZE, result: 'huge-zero-page', pfn: frames.hugeZeroPfn(), order: 9 });
     tables.entries[pmdSlot] = mkHugeLeaf(frames.hugeZeroPfn(), PTE_SPECIAL | PTE_ACCESSED);
     return 0;
   }
@@ -64,6 +66,7 @@ export function doHugePmdAnonymousPage(mm: Mm, vma: Vma, addr: number, pmdSlot: 
   const head = frames.alloc(9, PG_ANON | PG_SWAPBACKED | PG_LRU);
   if (head === NO_FRAME) return VM_FAULT_FALLBACK;
   for (let i = 0; i < HPAGE_PMD_NR; i++) frames.set(head + i, PG_ANON_EXCLUSIVE);
+  if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'do_huge_pmd_anonymous_page', addr: pmdAlignDown(addr), end: pmdAlignDown(addr) + PMD_SIZE, result: 'thp', pfn: head, order: 9 });
   frames.refcount[head] = 1;
   frames.entireMapcount.set(head, 1);
   const bits = PTE_ACCESSED | PTE_DIRTY | softDirtyBit(mm) | ((vma.flags & VM_WRITE) !== 0 ? PTE_WRITE : 0);
@@ -78,6 +81,7 @@ export function doHugePmdWpPage(mm: Mm, vma: Vma, addr: number, pmdSlot: number)
   if (pteUffdWp(pmd) && (vma.flags & VM_UFFD_WP) !== 0) {
     const handler = mm.kernel.userfault;
     if (handler === null) return VM_FAULT_SIGBUS;
+    if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'handle_userfault', addr: pmdAlignDown(addr), end: pmdAlignDown(addr) + PMD_SIZE, result: 'wp', write: true });
     const outcome = handler.handleUserfault(mm, vma, faultRealAddress(), UserfaultReason.Wp, true);
     if (outcome === UserfaultOutcome.Sigbus) return VM_FAULT_SIGBUS;
     if (outcome === UserfaultOutcome.Retry) return 0;
@@ -89,6 +93,7 @@ export function doHugePmdWpPage(mm: Mm, vma: Vma, addr: number, pmdSlot: number)
   if (frames.has(head, PG_ZERO)) {
     // do_huge_zero_wp_pmd: replace the huge zero page by a fresh THP; split only if none can be had.
     const fresh = frames.alloc(9, PG_ANON | PG_SWAPBACKED | PG_LRU);
+    if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'do_huge_zero_wp_pmd', addr: pmdAlignDown(addr), end: pmdAlignDown(addr) + PMD_SIZE, result: fresh === NO_FRAME ? 'split' : 'thp', pfn: fresh, order: 9 });
     if (fresh === NO_FRAME) {
       splitHugePmd(mm, vma, pmdSlot, addr);
       return VM_FAULT_FALLBACK;
@@ -102,9 +107,11 @@ export function doHugePmdWpPage(mm: Mm, vma: Vma, addr: number, pmdSlot: number)
   }
   if (frames.has(head, PG_ANON) && frames.refcount[head] === 1 && (frames.entireMapcount.get(head) ?? 0) === 1) {
     for (let i = 0; i < HPAGE_PMD_NR; i++) frames.set(head + i, PG_ANON_EXCLUSIVE);
+    if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'do_huge_pmd_wp_page', addr: pmdAlignDown(addr), end: pmdAlignDown(addr) + PMD_SIZE, result: 'reuse', pfn: head, order: 9 });
     tables.entries[pmdSlot] = (pmd | PTE_WRITE | PTE_DIRTY | PTE_ACCESSED | softDirtyBit(mm)) >>> 0;
     return 0;
   }
+  if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'do_huge_pmd_wp_page', addr: pmdAlignDown(addr), end: pmdAlignDown(addr) + PMD_SIZE, result: 'split', pfn: head, order: 9 });
   splitHugePmd(mm, vma, pmdSlot, addr);
   return VM_FAULT_FALLBACK;
 }
@@ -119,6 +126,7 @@ export function splitHugePmd(mm: Mm, vma: Vma, pmdSlot: number, _addr: number): 
   const frames = mm.kernel[FRAMES];
   const pmd = tables.entries[pmdSlot]!;
   if (!pmdLeaf(pmd) && !isSwapPte(pmd)) return;
+  if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'split', fn: '__split_huge_pmd_locked', addr: pmdAlignDown(_addr), end: pmdAlignDown(_addr) + PMD_SIZE, result: isSwapPte(pmd) ? 'migration-entry' : pteSpecial(pmd) ? 'huge-zero-page' : 'thp', pfn: isSwapPte(pmd) ? swpOffset(pmd) : ptePfn(pmd), order: 9 });
   if (vma.isHugetlb) return;
   const tableId = tables.alloc();
   const base = tableId * PTRS_PER_TABLE;

@@ -13,6 +13,7 @@ import { FAULT_FLAG_WRITE, VM_FAULT_OOM, VM_FAULT_SIGBUS } from './uapi.js';
 import { VM_SHARED, VM_UFFD_MISSING, VM_UFFD_WP, VM_WRITE, type Vma } from './vma.js';
 import { FRAMES, TABLES } from './readonly-pools.js';
 import { pmdSlotOf } from './pgtable-nav.js';
+import { traceMm } from './trace.js';
 
 export function hugetlbFault(mm: Mm, vma: Vma, addr: number, flags: number): number {
   const tables = mm.kernel[TABLES];
@@ -45,6 +46,7 @@ export function hugetlbFault(mm: Mm, vma: Vma, addr: number, flags: number): num
     frames.entireMapcount.set(head, (frames.entireMapcount.get(head) ?? 0) + 1);
     let bits = PTE_ACCESSED | ((vma.flags & VM_WRITE) !== 0 && (write || shared) ? PTE_WRITE : 0) | (write ? PTE_DIRTY : 0);
     if (markerWp) bits = (bits & ~PTE_WRITE) | PTE_UFFD_WP;
+    if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'hugetlb_fault', addr: haddr, end: haddr + HPAGE_PMD_NR * 4096, result: shared && file !== null ? 'page-cache' : 'new', pfn: head, order: 9 });
     tables.entries[slot] = mkHugeLeaf(head, bits);
     return 0;
   }
@@ -60,6 +62,7 @@ export function hugetlbFault(mm: Mm, vma: Vma, addr: number, flags: number): num
     }
     const head = ptePfn(pmd);
     if ((vma.flags & VM_SHARED) !== 0 || (frames.refcount[head] === 1 && frames.has(head, PG_ANON))) {
+      if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'hugetlb_fault', addr: haddr, end: haddr + HPAGE_PMD_NR * 4096, result: 'reuse', pfn: head, order: 9 });
       tables.entries[slot] = (pmd | PTE_WRITE | PTE_DIRTY | PTE_ACCESSED) >>> 0;
       return 0;
     }
@@ -69,6 +72,7 @@ export function hugetlbFault(mm: Mm, vma: Vma, addr: number, flags: number): num
     for (let i = 0; i < HPAGE_PMD_NR; i++) frames.contents.copyFrom(frames.contents, head + i, copy + i);
     frames.get(copy);
     frames.entireMapcount.set(copy, 1);
+    if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'hugetlb_fault', addr: haddr, end: haddr + HPAGE_PMD_NR * 4096, result: 'copy', pfn: copy, order: 9 });
     tables.entries[slot] = mkHugeLeaf(copy, PTE_WRITE | PTE_DIRTY | PTE_ACCESSED);
     const entire = (frames.entireMapcount.get(head) ?? 1) - 1;
     if (entire === 0) frames.entireMapcount.delete(head);

@@ -22,8 +22,8 @@ export { walkPageRange, walkPageVma, walkPageRangeVma, walkPageRangeNovma, walkP
 export { WalkAction, WalkLock, WalkDepth, WALK_OP_NAMES, setEntry } from './walk-ops.js';
 export type { MmWalk, MmWalkOps, WalkResult } from './walk-ops.js';
 export { MmLockError } from './locks.js';
-export { tracedOps, pteHoleCaller } from './trace.js';
-export type { TraceEvent, TraceListener, TraceCallback, TraceCallbackName, TraceWalkEnd, TraceWalkFunction, TraceWalkStart } from './trace.js';
+export { tracedOps, pteHoleCaller, mmTraceCounters } from './trace.js';
+export type { TraceEvent, TraceListener, TraceCallback, TraceCallbackName, TraceWalkEnd, TraceWalkFunction, TraceWalkStart, TraceMm, TraceMmFunction, TraceMmKind } from './trace.js';
 
 export * from './pgtable.js';
 export * from './swapops.js';

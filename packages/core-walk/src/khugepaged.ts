@@ -26,6 +26,7 @@ import { VM_FAULT_OOM, VM_FAULT_SIGBUS, VM_FAULT_SIGSEGV } from './uapi.js';
 import { VM_HUGETLB, VM_NOHUGEPAGE, VM_SPECIAL, VM_UFFD_FLAGS, VM_WRITE, type Vma } from './vma.js';
 import { pteTableBase } from './pgtable-nav.js';
 import { FRAMES, TABLES } from './readonly-pools.js';
+import { traceMm } from './trace.js';
 
 /**
  * thp_vma_allowable_order(vma, TVA_FORCED_COLLAPSE, PMD_ORDER): the sysfs
@@ -69,6 +70,7 @@ export function madviseCollapse(mm: Mm, vma: Vma, start: number, end: number): n
   let collapsed = 0;
   for (let addr = hstart; addr < hend; addr += PMD_SIZE) {
     const result = collapseScanPmd(mm, vma, addr);
+    if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'collapse', fn: 'hpage_collapse_scan_pmd', addr, end: addr + PMD_SIZE, result: SCAN_NAMES[result]! });
     if (result === Scan.Succeed || result === Scan.PmdMapped) {
       collapsed++;
       continue;
@@ -94,6 +96,9 @@ const enum Scan {
   PageCount,
   AllocHugePageFail,
 }
+
+/** The scan results by their kernel names (SCAN_*), for the trace. */
+const SCAN_NAMES = ['SCAN_SUCCEED', 'SCAN_FAIL', 'SCAN_PMD_NULL', 'SCAN_PMD_NONE', 'SCAN_PMD_MAPPED', 'SCAN_EXCEED_NONE_PTE', 'SCAN_PTE_UFFD_WP', 'SCAN_PAGE_NULL', 'SCAN_PAGE_ANON', 'SCAN_PAGE_COUNT', 'SCAN_ALLOC_HUGE_PAGE_FAIL'];
 
 /** Results after which madvise_collapse tries the next block (the others end it). */
 const SCAN_CONTINUES: ReadonlySet<Scan> = new Set([Scan.PmdNull, Scan.PteUffdWp, Scan.PageNull, Scan.PageCount]);

@@ -59,6 +59,7 @@ import {
 import { reclaimPte, splitForReclaim } from './vmscan.js';
 import { ZAP_FILE_PAGES_ONLY, zapVmaRange } from './zap.js';
 import { FRAMES, TABLES } from './readonly-pools.js';
+import { traceMm } from './trace.js';
 
 const MADV_DONTDUMP_FLAG = 0;
 
@@ -81,6 +82,7 @@ export function doMadvise(mm: Mm, start: number, lengthIn: number, advice: numbe
   const end = start + len;
   if (end >= 2 ** 64) return -Errno.EINVAL;
   if (len === 0) return 0;
+  if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'madvise', fn: 'do_madvise', addr: start, end, result: 'advise', advice });
   if (advice === MADV_POPULATE_READ || advice === MADV_POPULATE_WRITE) {
     if (!mm.lock.tryReadLock()) return -Errno.EDEADLK;
     try {
@@ -216,6 +218,7 @@ function madviseFree(mm: Mm, vma: Vma, start: number, end: number): void {
   const tables = mm.kernel[TABLES];
   const frames = mm.kernel[FRAMES];
   forEachPmd(mm, vma, start, end, (pmdSlot, addr, next) => {
+    if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'reclaim', fn: 'madvise_free_pte_range', addr, end: next, result: 'lazyfree' });
     const pmd = tables.entries[pmdSlot]!;
     if (pmdLeaf(pmd)) {
       // madvise_free_huge_pmd: the huge zero page and shared folios are left alone.
@@ -341,6 +344,7 @@ function coldOrPageout(mm: Mm, vma: Vma, start: number, end: number, pageout: bo
   const tables = mm.kernel[TABLES];
   const frames = mm.kernel[FRAMES];
   forEachPmd(mm, vma, start, end, (pmdSlot, addr, next) => {
+    if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'reclaim', fn: 'madvise_cold_or_pageout_pte_range', addr, end: next, result: pageout ? 'pageout' : 'deactivate' });
     const pmd = tables.entries[pmdSlot]!;
     if (pmdLeaf(pmd)) {
       const head = ptePfn(pmd);

@@ -63,6 +63,7 @@ import {
 import { VM_EXEC, VM_READ, VM_SHARED, VM_UFFD_MINOR, VM_UFFD_MISSING, VM_UFFD_WP, VM_WRITE, type Vma } from './vma.js';
 import { allocTableAt, pmdSlotOf, pteOffset } from './pgtable-nav.js';
 import { FRAMES, TABLES } from './readonly-pools.js';
+import { traceMm } from './trace.js';
 
 export function softDirtyBit(mm: Mm): number {
   return mm.kernel.profile.softDirty ? PTE_SOFT_DIRTY : 0;
@@ -89,6 +90,7 @@ export function userfault(mm: Mm, vma: Vma, addr: number, reason: UserfaultReaso
   const handler = mm.kernel.userfault;
   if (handler === null) return VM_FAULT_SIGBUS;
   // hugetlb reports the huge page (exact addresses are not modelled there).
+  if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'handle_userfault', addr, end: addr + PAGE_SIZE, result: reason === UserfaultReason.Missing ? 'missing' : reason === UserfaultReason.Wp ? 'wp' : 'minor', write });
   const outcome = handler.handleUserfault(mm, vma, vma.isHugetlb ? addr : realAddress, reason, write);
   if (outcome === UserfaultOutcome.Sigbus) return VM_FAULT_SIGBUS;
   return 0;
@@ -106,6 +108,7 @@ export function handleMmFault(mm: Mm, vma: Vma, address: number, flags: number):
   realAddress = address;
   // vmf->address: every handler below sees the page, never the byte inside it.
   const addr = faultTestHooks.alignFaultAddress ? address - (address % PAGE_SIZE) : address;
+  if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'handle_mm_fault', addr, end: addr + PAGE_SIZE, result: (flags & FAULT_FLAG_WRITE) !== 0 ? 'write' : 'read', write: (flags & FAULT_FLAG_WRITE) !== 0 });
   if (vma.isHugetlb) return hugetlbFault(mm, vma, addr, flags);
   const tables = mm.kernel[TABLES];
   const pmdSlot = pmdSlotOf(mm, addr, true);
@@ -158,6 +161,7 @@ function doAnonymousPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: nu
     let pte = mkPte(mm.kernel[FRAMES].zeroPfn, PTE_SPECIAL | PTE_ACCESSED);
     if (uffdWp) pte = (pte | PTE_UFFD_WP) >>> 0;
     tables.entries[slot] = pte;
+    if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'do_anonymous_page', addr, end: addr + PAGE_SIZE, result: 'zero-page', pfn: mm.kernel[FRAMES].zeroPfn });
     return 0;
   }
   // A write fault, or a read fault on a kernel that forbids the zero page
@@ -171,6 +175,7 @@ function doAnonymousPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: nu
   if (pfn === NO_FRAME) return VM_FAULT_OOM;
   let bits = PTE_ACCESSED | PTE_DIRTY | softDirtyBit(mm);
   if ((vma.flags & VM_WRITE) !== 0) bits |= PTE_WRITE;
+  if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'do_anonymous_page', addr, end: addr + PAGE_SIZE, result: write ? 'page' : 'page-no-zero-page', pfn, order: 0 });
   if (uffdWp) bits = (bits & ~PTE_WRITE) | PTE_UFFD_WP;
   accountPteMap(mm, pfn);
   tables.entries[slot] = mkPte(pfn, bits);
@@ -201,6 +206,8 @@ function doFault(mm: Mm, vma: Vma, addr: number, slot: number, flags: number, uf
     const pfn = allocAnonPage(mm);
     if (pfn === NO_FRAME) return VM_FAULT_OOM;
     frames.contents.copyFrom(frames.contents, cachePfn, pfn);
+
+    if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'do_cow_fault', addr, end: addr + PAGE_SIZE, result: 'copy', pfn });
     let bits = PTE_ACCESSED | PTE_DIRTY | softDirtyBit(mm) | ((vma.flags & VM_WRITE) !== 0 ? PTE_WRITE : 0);
     if (uffdWp) bits = (bits & ~PTE_WRITE) | PTE_UFFD_WP;
     accountPteMap(mm, pfn);
@@ -212,6 +219,7 @@ function doFault(mm: Mm, vma: Vma, addr: number, slot: number, flags: number, uf
     bits |= PTE_DIRTY | PTE_WRITE | softDirtyBit(mm);
     frames.set(cachePfn, PG_DIRTY);
   }
+  if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: write ? 'do_shared_fault' : 'do_read_fault', addr, end: addr + PAGE_SIZE, result: 'page-cache', pfn: cachePfn });
   if (uffdWp) bits = (bits & ~PTE_WRITE) | PTE_UFFD_WP;
   accountPteMap(mm, cachePfn);
   tables.entries[slot] = mkPte(cachePfn, bits);
@@ -240,6 +248,7 @@ function faultAround(mm: Mm, vma: Vma, addr: number, slot: number): void {
   const vmaOff = (addr - vma.start) / PAGE_SIZE;
   const from = Math.max(pteOff - (pteOff % FAULT_AROUND_PAGES), pteOff - Math.min(pteOff, vmaOff));
   const to = Math.min(from + FAULT_AROUND_PAGES, PTRS_PER_TABLE, pteOff + vma.pages - vmaOff);
+  if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'do_fault_around', addr: addr + (from - pteOff) * PAGE_SIZE, end: addr + (to - pteOff) * PAGE_SIZE, result: 'map-pages' });
   const index0 = vma.pageIndex(addr) - pteOff;
   const base = slot - pteOff;
   const bits = fileReadPteBits(vma);
@@ -273,6 +282,7 @@ function doSwapPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: number)
   if (isPteMarker(entry)) {
     // handle_pte_marker: poison beats guard beats uffd-wp.
     if (isPoisonedPteMarker(entry)) return VM_FAULT_HWPOISON;
+    if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'handle_pte_marker', addr, end: addr + PAGE_SIZE, result: isPoisonedPteMarker(entry) ? 'HWPOISON' : isGuardPteMarker(entry) ? 'SIGSEGV' : isUffdWpPteMarker(entry) ? 'uffd-wp' : 'SIGBUS' });
     if (isGuardPteMarker(entry)) return VM_FAULT_SIGSEGV;
     if (isUffdWpPteMarker(entry)) {
       if ((vma.flags & VM_UFFD_WP) === 0) {
@@ -311,6 +321,7 @@ function doSwapPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: number)
   const pfn = allocAnonPage(mm);
   if (pfn === NO_FRAME) return VM_FAULT_OOM;
   frames.contents.copyFrom(swap.contents, swapSlot, pfn);
+  if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'do_swap_page', addr, end: addr + PAGE_SIZE, result: 'swapin', pfn, slot: swapSlot, device: mm.kernel.profile.swapDevice, order: 0 });
   swap.free(swapSlot);
   if (!exclusive) frames.clear(pfn, PG_ANON_EXCLUSIVE);
   let bits = PTE_ACCESSED;
@@ -357,6 +368,7 @@ function doWpPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: number): 
   if (pteUffdWp(entry) && (vma.flags & VM_UFFD_WP) !== 0) {
     const handler = mm.kernel.userfault;
     if (handler === null) return VM_FAULT_SIGBUS;
+    if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'handle_userfault', addr, end: addr + PAGE_SIZE, result: 'wp', write: true });
     const outcome = handler.handleUserfault(mm, vma, realAddress, UserfaultReason.Wp, true);
     if (outcome === UserfaultOutcome.Sigbus) return VM_FAULT_SIGBUS;
     if (outcome === UserfaultOutcome.Retry) return 0;
@@ -366,6 +378,7 @@ function doWpPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: number): 
   }
   if ((vma.flags & VM_SHARED) !== 0) {
     if ((vma.flags & VM_WRITE) === 0 && (flags & FAULT_FLAG_FORCE) === 0) return VM_FAULT_SIGSEGV;
+    if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'wp_page_shared', addr, end: addr + PAGE_SIZE, result: 'reuse', pfn: ptePfn(entry) });
     tables.entries[slot] = (entry | PTE_WRITE | PTE_DIRTY | PTE_ACCESSED | softDirtyBit(mm)) >>> 0;
     if (!pteSpecial(entry)) frames.set(frames.folioOf(ptePfn(entry)), PG_DIRTY);
     return 0;
@@ -379,6 +392,7 @@ function doWpPage(mm: Mm, vma: Vma, addr: number, slot: number, flags: number): 
     if (reusable) {
       frames.set(oldPfn, PG_ANON_EXCLUSIVE);
       const writeBit = (vma.flags & VM_WRITE) !== 0 || (flags & FAULT_FLAG_FORCE) !== 0 ? PTE_WRITE : 0;
+      if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'wp_page_reuse', addr, end: addr + PAGE_SIZE, result: 'reuse', pfn: oldPfn });
       tables.entries[slot] = (entry | writeBit | PTE_DIRTY | PTE_ACCESSED | softDirtyBit(mm)) >>> 0;
       return 0;
     }
@@ -399,6 +413,7 @@ function wpPageCopy(mm: Mm, vma: Vma, _addr: number, slot: number, flags: number
   const writeBit = (vma.flags & VM_WRITE) !== 0 || (flags & FAULT_FLAG_FORCE) !== 0 ? PTE_WRITE : 0;
   accountPteMap(mm, pfn);
   // wp_page_copy maps the copy without the uffd-wp bit (a protected PTE never reaches here registered).
+  if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'wp_page_copy', addr: _addr, end: _addr + PAGE_SIZE, result: frames.has(oldPfn, PG_ZERO) ? 'copy-of-zero-page' : 'copy', pfn });
   tables.entries[slot] = mkPte(pfn, writeBit | PTE_DIRTY | PTE_ACCESSED | softDirtyBit(mm));
   if (!pteSpecial(entry)) accountPteUnmap(mm, oldPfn);
   return 0;

@@ -20,6 +20,7 @@ import { PTE_ACCESSED, PTE_DIRTY, PTE_SOFT_DIRTY, PTE_UFFD_WP, PTE_WRITE, mkPte 
 import { isRealSwapEntry, isSwapPte, pteSwpSoftDirty, pteSwpUffdWp, swpOffset } from './swapops.js';
 import { FAULT_FLAG_WRITE, VM_FAULT_FALLBACK } from './uapi.js';
 import { VM_HUGEPAGE, VM_NOHUGEPAGE, VM_UFFD_FLAGS, VM_UFFD_WP, VM_WRITE, type Vma } from './vma.js';
+import { traceMm } from './trace.js';
 
 /** A per-size mode, as in hugepages-<size>/enabled. */
 export type MthpMode = 'always' | 'inherit' | 'madvise' | 'never';
@@ -144,6 +145,7 @@ export function doAnonymousLarge(mm: Mm, vma: Vma, addr: number, slot: number): 
     const nr = 1 << order;
     let bits = PTE_ACCESSED | PTE_DIRTY | (profile.softDirty ? PTE_SOFT_DIRTY : 0);
     if ((vma.flags & VM_WRITE) !== 0) bits |= PTE_WRITE;
+    if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'fault', fn: 'alloc_anon_folio', addr: addr - (index % nr) * PAGE_SIZE, end: addr - (index % nr) * PAGE_SIZE + nr * PAGE_SIZE, result: 'folio', pfn: head, order });
     const first = slot - (index % nr);
     mapLargeFolio(mm, first, head, nr, bits);
     return 0;
@@ -216,6 +218,7 @@ export function swapInLarge(mm: Mm, vma: Vma, addr: number, slot: number, flags:
       bits |= PTE_WRITE;
       if ((flags & FAULT_FLAG_WRITE) !== 0) bits |= PTE_DIRTY;
     }
+    if (kernel.tracer !== null) traceMm(kernel, { type: 'fault', fn: 'alloc_swap_folio', addr: addr - (index % nr) * PAGE_SIZE, end: addr - (index % nr) * PAGE_SIZE + nr * PAGE_SIZE, result: 'swapin', pfn: head, order, slot: firstOffset, device: 'zram' });
     mapLargeFolio(mm, first, head, nr, bits);
     return 0;
   }

@@ -10,6 +10,8 @@
  * pmd_entry, the action it left in walk->action. `fn` names the kernel
  * function that makes the call (walk_pmd_range for pmd_entry, ...).
  */
+import { ptePresent } from './pgtable.js';
+import { isPteMarker, isRealSwapEntry } from './swapops.js';
 import { WalkAction, WalkDepth, type MmWalk, type MmWalkOpsUnsafe } from './walk-ops.js';
 
 /** The walk entry points, by their kernel names. */
@@ -72,7 +74,7 @@ export interface TraceCallback {
   readonly action?: 'subtree' | 'continue' | 'again';
 }
 
-export type TraceEvent = TraceWalkStart | TraceWalkEnd | TraceCallback;
+export type TraceEvent = TraceWalkStart | TraceWalkEnd | TraceCallback | TraceMm;
 export type TraceListener = (event: TraceEvent) => void;
 
 const ACTION_NAMES = { [WalkAction.Subtree]: 'subtree', [WalkAction.Continue]: 'continue', [WalkAction.Again]: 'again' } as const;
@@ -187,4 +189,136 @@ export function tracedWalk<S>(
   const ret = walk(tracedOps(ops, listener));
   listener({ type: 'walk_end', fn, start, end, ret });
   return ret;
+}
+
+// ---------------------------------------------------------------------------
+// mm events: what the memory manager did, each named after the 6.18
+// function whose decision it models. Hooks in the mm modules are one line,
+// `if (kernel.tracer !== null) traceMm(kernel, {...})`: with tracing off the
+// event object is never built.
+
+/** The mm functions an event can name. */
+export type TraceMmFunction =
+  // fault path (mm/memory.c, mm/huge_memory.c, mm/hugetlb.c, fs/userfaultfd.c)
+  | 'handle_mm_fault'
+  | 'do_anonymous_page'
+  | 'alloc_anon_folio'
+  | 'do_read_fault'
+  | 'do_fault_around'
+  | 'do_cow_fault'
+  | 'do_shared_fault'
+  | 'do_wp_page'
+  | 'wp_page_reuse'
+  | 'wp_page_shared'
+  | 'wp_page_copy'
+  | 'do_swap_page'
+  | 'alloc_swap_folio'
+  | 'handle_pte_marker'
+  | 'do_huge_pmd_anonymous_page'
+  | 'do_huge_pmd_wp_page'
+  | 'do_huge_zero_wp_pmd'
+  | 'handle_userfault'
+  | 'hugetlb_fault'
+  // zaps (mm/memory.c, mm/hugetlb.c)
+  | 'zap_pte_range'
+  | 'zap_huge_pmd'
+  | '__unmap_hugepage_range'
+  // splits (mm/huge_memory.c)
+  | '__split_huge_pmd_locked'
+  | 'split_folio'
+  // reclaim (mm/vmscan.c, mm/shmem.c, mm/madvise.c)
+  | 'shrink_folio_list'
+  | 'shmem_writeout'
+  | 'madvise_cold_or_pageout_pte_range'
+  | 'madvise_free_pte_range'
+  | 'do_madvise'
+  // collapse (mm/khugepaged.c)
+  | 'hpage_collapse_scan_pmd';
+
+/** What kind of mm decision an event reports. */
+export type TraceMmKind = 'fault' | 'zap' | 'split' | 'reclaim' | 'madvise' | 'collapse';
+
+/**
+ * One mm decision. [addr, end) is what it concerns: the faulting page, the
+ * folio mapped, the range zapped or advised. `result` says which way the
+ * function went (see each hook); the optional fields add what the decision
+ * produced.
+ */
+export interface TraceMm {
+  readonly type: TraceMmKind;
+  readonly fn: TraceMmFunction;
+  readonly addr: number;
+  readonly end: number;
+  /** The outcome, e.g. 'zero-page', 'page', 'reuse', 'copy', 'swapped', 'SIGSEGV', 'SCAN_SUCCEED'. */
+  readonly result: string;
+  /** handle_mm_fault / handle_userfault: a write access. */
+  readonly write?: boolean;
+  /** The page (or the folio's head) the decision mapped, freed or split. */
+  readonly pfn?: number;
+  /** The folio order (alloc_anon_folio's choice, a THP's 9, a split folio's). */
+  readonly order?: number;
+  /** Swap: the slot written or read, and the device kind. */
+  readonly slot?: number;
+  readonly device?: 'zram' | 'file';
+  /** madvise: the advice (MADV_* value). */
+  readonly advice?: number;
+  /** Zaps: present pages unmapped, swap slots freed, PTE markers dropped, kept and installed. */
+  readonly freed?: number;
+  readonly swapFreed?: number;
+  readonly markersDropped?: number;
+  readonly markersKept?: number;
+  readonly markersInstalled?: number;
+}
+
+/** Counts of mm events built (tests check that tracing off builds none). */
+export const mmTraceCounters = { built: 0 };
+
+/** Reports an mm event; call only under `kernel.tracer !== null`. */
+export function traceMm(kernel: { readonly tracer: TraceListener | null }, event: TraceMm): void {
+  mmTraceCounters.built++;
+  kernel.tracer?.(event);
+}
+
+// zap_pte_range: a copy of the PTE range taken before the zap (tracing only).
+const zapBefore = new Uint32Array(512);
+
+/** zap_pte_range hook, before the loop: remembers the entries of [first, first + count). */
+export function zapSnapshot(entries: Uint32Array, first: number, count: number): void {
+  zapBefore.set(entries.subarray(first, first + count));
+}
+
+/**
+ * zap_pte_range hook, after the loop: compares the range with the
+ * snapshot and reports what went (pages, swap slots, markers) and what
+ * stayed.
+ */
+export function traceZap(
+  kernel: { readonly tracer: TraceListener | null },
+  addr: number,
+  end: number,
+  entries: Uint32Array,
+  first: number,
+  count: number,
+): void {
+  let freed = 0;
+  let swapFreed = 0;
+  let markersDropped = 0;
+  let markersKept = 0;
+  let markersInstalled = 0;
+  let changed = false;
+  for (let i = 0; i < count; i++) {
+    const before = zapBefore[i]!;
+    const after = entries[first + i]!;
+    if (before === after) {
+      if (before !== 0 && isPteMarker(before)) markersKept++;
+      continue;
+    }
+    changed = true;
+    if (isPteMarker(before)) markersDropped++;
+    else if (ptePresent(before)) freed++;
+    else if (isRealSwapEntry(before)) swapFreed++;
+    if (after !== 0 && isPteMarker(after)) markersInstalled++;
+  }
+  if (!changed && markersKept === 0) return;
+  traceMm(kernel, { type: 'zap', fn: 'zap_pte_range', addr, end, result: 'zapped', freed, swapFreed, markersDropped, markersKept, markersInstalled });
 }

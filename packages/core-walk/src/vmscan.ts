@@ -12,6 +12,7 @@ import { makeSwapEntry, pteSwpMksoftDirty, pteSwpMkuffdWp } from './swapops.js';
 import type { Vma } from './vma.js';
 import { installUffdWpMarkerIfNeeded } from './zap.js';
 import { FRAMES, TABLES } from './readonly-pools.js';
+import { traceMm } from './trace.js';
 
 /**
  * Splits `head` (already PTE-mapped under `pmdSlot`) into base pages for
@@ -25,6 +26,7 @@ import { FRAMES, TABLES } from './readonly-pools.js';
 export function splitForReclaim(mm: Mm, pmdSlot: number, addr: number, head: number, wholeReclaim: boolean): void {
   // mTHP hook (large-folio.ts): a whole folio going to zram takes aligned, consecutive slots.
   if (wholeReclaim) alignSwapForFolio(mm, head);
+  if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'split', fn: 'split_folio', addr, end: addr, result: wholeReclaim && mm.kernel.swap !== null && mm.kernel.profile.swapDevice === 'zram' ? 'swapped-whole' : 'for-reclaim', pfn: head, order: Math.log2(mm.kernel[FRAMES].folioPages(head)) });
   mm.kernel[FRAMES].splitFolio(head);
   if (wholeReclaim && mm.kernel.swap !== null && mm.kernel.profile.swapDevice === 'zram') return;
   mapUnusedToZeropage(mm, pmdSlot, addr, head);
@@ -39,6 +41,7 @@ export function reclaimPte(mm: Mm, slot: number, vma: Vma, addr: number): void {
     if (!frames.has(pfn, PG_SWAPBACKED)) {
       if (!pteDirty(pte) && !frames.has(pfn, PG_DIRTY)) {
         // A lazily freed page nobody wrote again: discard it.
+        if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'reclaim', fn: 'shrink_folio_list', addr, end: addr + 4096, result: 'lazyfree-freed', pfn });
         tables.entries[slot] = 0;
         accountPteUnmap(mm, pfn);
         return;
@@ -46,10 +49,12 @@ export function reclaimPte(mm: Mm, slot: number, vma: Vma, addr: number): void {
       // Written again since MADV_FREE: reclaim keeps it mapped and makes it
       // swap-backed again (try_to_unmap_one backs off from a dirty lazyfree
       // folio); only a later pass can swap it out.
+      if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'reclaim', fn: 'shrink_folio_list', addr, end: addr + 4096, result: 'lazyfree-kept', pfn });
       frames.set(pfn, PG_SWAPBACKED);
       return;
     }
     const swap = mm.kernel.swap;
+    if (mm.kernel.tracer !== null && (swap === null || frames.refcount[pfn] !== 1)) traceMm(mm.kernel, { type: 'reclaim', fn: 'shrink_folio_list', addr, end: addr + 4096, result: swap === null ? 'kept-no-swap' : 'kept-referenced', pfn });
     if (swap === null || frames.refcount[pfn] !== 1) return;
     const swapSlot = swap.alloc();
     if (swapSlot === 0) return;
@@ -57,6 +62,7 @@ export function reclaimPte(mm: Mm, slot: number, vma: Vma, addr: number): void {
     let entry = makeSwapEntry(0, swapSlot);
     if (pteSoftDirty(pte)) entry = pteSwpMksoftDirty(entry);
     if (pteUffdWp(pte)) entry = pteSwpMkuffdWp(entry);
+    if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'reclaim', fn: 'shrink_folio_list', addr, end: addr + 4096, result: 'swapped', pfn, slot: swapSlot, device: mm.kernel.profile.swapDevice });
     tables.entries[slot] = entry;
     accountPteUnmap(mm, pfn);
     return;
@@ -65,6 +71,7 @@ export function reclaimPte(mm: Mm, slot: number, vma: Vma, addr: number): void {
   // (shmem_writeout): the cache then holds its swap slot and the page is
   // freed, so a later fault swaps it in and fault-around does not map it.
   // Without one the cache keeps the page.
+  if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'reclaim', fn: 'shrink_folio_list', addr, end: addr + 4096, result: 'unmapped-file', pfn });
   if (pteDirty(pte)) frames.set(pfn, PG_DIRTY);
   tables.entries[slot] = 0;
   // try_to_unmap_one keeps a uffd-wp protection as a marker where the page was.
@@ -79,5 +86,6 @@ export function reclaimPte(mm: Mm, slot: number, vma: Vma, addr: number): void {
   if (swapSlot === 0) return;
   swap.contents.copyFrom(frames.contents, pfn, swapSlot);
   file.cache.set(index, -swapSlot);
+  if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'reclaim', fn: 'shmem_writeout', addr, end: addr + 4096, result: 'swapped', pfn, slot: swapSlot, device: mm.kernel.profile.swapDevice });
   frames.put(pfn);
 }

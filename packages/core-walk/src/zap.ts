@@ -25,6 +25,7 @@ import { VM_UFFD_WP, type Vma } from './vma.js';
 import { MmInvariantError } from './errno.js';
 import { pteTableBase } from './pgtable-nav.js';
 import { FRAMES, TABLES } from './readonly-pools.js';
+import { traceMm, traceZap, zapSnapshot } from './trace.js';
 
 /** munmap / exit: PTE markers go too. */
 export const ZAP_DROP_MARKER = 1;
@@ -68,6 +69,7 @@ export function zapVmaRange(mm: Mm, vma: Vma, start: number, end: number, zapFla
           tables.entries[pmdSlot] = 0;
           // __unmap_hugepage_range: a protected huge page leaves an uffd-wp marker (unless unmapping).
           if (vma.isHugetlb && pteUffdWp(pmd) && (zapFlags & ZAP_DROP_MARKER) === 0) tables.entries[pmdSlot] = makeUffdWpMarker();
+          if (mm.kernel.tracer !== null) traceMm(mm.kernel, { type: 'zap', fn: vma.isHugetlb ? '__unmap_hugepage_range' : 'zap_huge_pmd', addr, end: next, result: 'zapped', pfn: ptePfn(pmd), order: 9, freed: frames.has(ptePfn(pmd), PG_ZERO) ? 0 : HPAGE_PMD_NR, markersInstalled: tables.entries[pmdSlot] === 0 ? 0 : 1 });
         } else if (isPteMarker(pmd)) {
           if ((zapFlags & ZAP_DROP_MARKER) !== 0 || (vma.isAnonymous && !vma.isHugetlb)) tables.entries[pmdSlot] = 0;
         } else {
@@ -81,6 +83,7 @@ export function zapVmaRange(mm: Mm, vma: Vma, start: number, end: number, zapFla
     const base = pteTableBase(tables.entries[pmdSlot]!);
     const first = tableIndex(addr, 12);
     const count = (next - addr) / PAGE_SIZE;
+    if (mm.kernel.tracer !== null) zapSnapshot(tables.entries, base + first, count);
     for (let i = 0; i < count; i++) {
       const slot = base + first + i;
       const pte = tables.entries[slot]!;
@@ -126,6 +129,7 @@ export function zapVmaRange(mm: Mm, vma: Vma, start: number, end: number, zapFla
       tables.entries[slot] = 0;
       installUffdWpMarkerIfNeeded(mm, vma, slot, pteSwpUffdWpAny(pte), zapFlags);
     }
+    if (mm.kernel.tracer !== null) traceZap(mm.kernel, addr, next, tables.entries, base + first, count);
   }
   return zapped;
 }

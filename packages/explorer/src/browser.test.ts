@@ -198,6 +198,32 @@ describe.skipIf(reason !== null)(`pagewalk explore in headless Chromium${reason 
     await page.close();
   }, 60_000);
 
+  it('answers "why is this page what it is" from the mm trace of the ops up to the selected one', async () => {
+    const page = await browser.context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(String(error)));
+    await page.goto(`file://${writeReport('corpus/core/cold-then-pageout-swap.json')}`);
+    await page.waitForSelector('canvas[data-testid=map]');
+    // Op 3 is MADV_PAGEOUT: page 2 is swapped out.
+    await page.click('[data-op="3"]');
+    await page.click('button:has-text("single pages")');
+    await page.locator('canvas[data-testid=map]').click({ position: await page.evaluate(() => (window as any).__pagewalk.cellCenter(2)) });
+    await page.waitForSelector('[data-testid=why] .why-summary');
+    const why = await page.locator('[data-testid=why] .why-summary').innerText();
+    expect(why).toMatch(/swapped: op 3 madvise\(MADV_PAGEOUT\); .*shrink_folio_list swapped it out to zram slot \d+/);
+    await page.locator('[data-testid=why] summary').click();
+    const history = await page.locator('[data-testid=why] .why-history').innerText();
+    expect(history).toContain('do_anonymous_page');
+    expect(history).toContain('madvise_cold_or_pageout_pte_range');
+    await shoot(page, 'explorer-why.png', '.main > .panel');
+    // Back to op 1 (the writes): the answer follows the selected op.
+    await page.click('[data-op="1"]');
+    await settle(page);
+    expect(await page.locator('[data-testid=why] .why-summary').innerText()).toContain('present anon: op 1 write-faulted it (handle_mm_fault); do_anonymous_page allocated a fresh private page');
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
   it('shows the CLI one-line errors in the playground and re-runs an edited scenario', async () => {
     const page = await browser.context.newPage();
     await page.goto(`file://${writeReport('corpus/guard/guard-basic.json')}`);

@@ -10,6 +10,7 @@ import { CATEGORY_NAMES, parseScenario, type OpResult, type RecordingProfile, ty
 import { PAGE_KIND_NAMES, PageBit, type VmaInfo } from '../model/classify.js';
 import { CATEGORY_COLOR, KIND_COLORS, hexColor } from '../model/colors.js';
 import { ScenarioExplorer, parseScenarioText, scenarioErrorLine, type TraceRun } from '../model/explorer.js';
+import { stepText, type WhyAnswer } from '../model/why.js';
 import { regionColor, regionRows, type Region, type RegionRows as RegionRowsData } from '../model/diff-regions.js';
 import {
   defaultRecordingIndex,
@@ -51,6 +52,7 @@ function resultLabel(result: OpResult | undefined): string {
 /** The pages a trace event covers, for the map overlay. */
 function eventPages(event: TraceEvent, base: number): { start: number; end: number } | null {
   if (event.type === 'callback') return { start: Math.floor((event.addr - base) / 4096), end: Math.ceil((event.next - base) / 4096) };
+  if (event.type !== 'walk_start' && event.type !== 'walk_end' && event.end > event.addr) return { start: Math.floor((event.addr - base) / 4096), end: Math.ceil((event.end - base) / 4096) };
   return null;
 }
 
@@ -61,6 +63,8 @@ function eventLine(event: TraceEvent, base: number): string {
   };
   if (event.type === 'walk_start') return `${event.fn}(${page(event.start)}..${page(event.end)}) ops: ${event.ops.join(', ')}`;
   if (event.type === 'walk_end') return `${event.fn} returned ${event.ret}`;
+  // An mm event (fault path, zap, split, reclaim, madvise, collapse): its own sentence.
+  if (event.type !== 'callback') return `[${event.type}] ${stepText(event, (start, end) => (end - start <= 4096 ? page(start) : `${page(start)}..${page(end)}`))}`;
   const parts = [`${event.fn} → ops->${event.callback}(${page(event.addr)}..${page(event.next)})`];
   if (event.depth !== undefined) parts.push(`depth ${event.depth}`);
   if (event.entry !== undefined) parts.push(`entry ${hex(event.entry)}`);
@@ -191,6 +195,21 @@ function CellInfo({ explorer, index, page }: { explorer: ScenarioExplorer; index
   const flags = [bits & PageBit.UffdWp ? 'uffd-wp' : '', bits & PageBit.Dirty ? 'dirty' : '', bits & PageBit.SoftDirty ? 'soft-dirty' : ''].filter(Boolean);
   return html`<div class="cellinfo" data-testid="cellinfo">page ${page}: <b>${PAGE_KIND_NAMES[kind]}</b>${flags.length > 0 ? ` (${flags.join(', ')})` : ''};
     PAGEMAP_SCAN categories: ${categories.length > 0 ? categories.join(' ') : '—'}</div>`;
+}
+
+/** "Why is this page what it is": the answer built from the mm trace events of the ops up to the selected one. */
+function WhyPanel({ explorer, index, page, pinned }: { explorer: ScenarioExplorer; index: number; page: number; pinned: boolean }) {
+  const answer = useMemo((): WhyAnswer | null => (pinned && page >= 0 ? explorer.why(index, page) : null), [explorer, index, page, pinned]);
+  if (page < 0) return null;
+  if (answer === null) return html`<div class="why muted" data-testid="why">Click a page to ask why it is what it is.</div>`;
+  return html`<div class="why" data-testid="why">
+    <div class="why-summary"><b>why?</b> ${answer.summary}</div>
+    ${answer.history.length > 0
+      ? html`<details><summary>${answer.history.length} mm event${answer.history.length === 1 ? '' : 's'} touched page ${page} up to op ${index}</summary>
+          <ol class="why-history">${answer.history.map((step) => html`<li class=${step.op === answer.steps[0]?.op ? 'current' : ''}><span class="n">op ${step.op}</span> ${step.text}</li>`)}</ol>
+        </details>`
+      : null}
+  </div>`;
 }
 
 function TraceView({ explorer, index, onHighlight }: { explorer: ScenarioExplorer; index: number; onHighlight: (range: { start: number; end: number } | null) => void }) {
@@ -541,6 +560,7 @@ function App({ data }: { data: ReportData }) {
           <${MapView} explorer=${explorer} index=${index} category=${category} highlight=${highlight} selected=${selected}
             onHover=${(page: number) => { if (!pinned) setSelected(page); }} onSelect=${(page: number) => { setSelected(page); setPinned(true); }} />
           <${CellInfo} explorer=${explorer} index=${index} page=${selected} />
+          <${WhyPanel} explorer=${explorer} index=${index} page=${selected} pinned=${pinned} />
         </div>
         <${TreeView} tree=${tree} page=${selected} />
         <div class="tabs">

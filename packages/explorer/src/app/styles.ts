@@ -35,6 +35,12 @@ table { border-collapse: collapse; width: 100%; font: 12px ui-monospace, monospa
 td, th { text-align: left; padding: 2px 6px; border-bottom: 1px solid #222831; vertical-align: top; }
 tr.current td { background: #1d2b3d; }
 .cellinfo { margin-top: 6px; font: 12px ui-monospace, monospace; }
+.why { margin-top: 6px; font: 12px ui-monospace, monospace; padding: 6px 8px; border-left: 3px solid #2ea44f; background: #11161c; }
+.why.muted { border-left-color: #344050; background: none; }
+.why details { margin-top: 4px; }
+.why-history { margin: 4px 0 0; padding-left: 20px; }
+.why-history li.current { font-weight: bold; }
+.why-history .n { color: #6b7684; }
 .levels { list-style: none; padding: 0; margin: 0; font: 12px ui-monospace, monospace; }
 .levels li { padding: 4px 6px; margin: 3px 0; border-left: 3px solid #344050; background: #11161c; }
 .levels li.table { border-color: #4c6a8a; } .levels li.leaf { border-color: #2ea44f; } .levels li.huge-leaf { border-color: #8a3ffc; }

@@ -130,7 +130,8 @@ export function classifyEntry(kernel: Kernel, entry: number): { kind: PageKind; 
   const bits = ((entry & PTE_UFFD_WP) !== 0 ? PageBit.UffdWp : 0) | ((entry & PTE_DIRTY) !== 0 ? PageBit.Dirty : 0) | ((entry & PTE_SOFT_DIRTY) !== 0 ? PageBit.SoftDirty : 0);
   const pfn = ptePfn(entry);
   if (pteSpecial(entry) && pfn === kernel.frames.zeroPfn) return { kind: PageKind.Zero, bits };
-  return { kind: (kernel.frames.flags[pfn]! & PG_ANON) !== 0 ? PageKind.Anon : PageKind.File, bits };
+  // PG_ANON is a folio flag: a large folio's tail pages read it from the head.
+  return { kind: (kernel.frames.flags[kernel.frames.folioOf(pfn)]! & PG_ANON) !== 0 ? PageKind.Anon : PageKind.File, bits };
 }
 
 const classifyOps: MmWalkOps<ClassifyState> = {

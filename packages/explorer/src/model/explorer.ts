@@ -2,7 +2,7 @@
 // op kept as a snapshot (page kinds, entry bits, PAGEMAP_SCAN categories,
 // VMAs), so stepping is a lookup; the live simulator state behind the tree
 // and walk views is recomputed by replaying the ops.
-import type { TraceEvent } from '@pagewalk/core-walk';
+import type { TraceEvent, TraceMm } from '@pagewalk/core-walk';
 import {
   CATEGORY_NAMES,
   canonicalResults,
@@ -18,6 +18,7 @@ import { createScenarioSession, simulatorSkipReason, type ScenarioFeature, type 
 import { classifyArena, PAGE_SIZE, type VmaInfo } from './classify.js';
 import { EXPLORER_FEATURES } from './features.js';
 import { pageTableTree, type TreeInfo } from './tree.js';
+import { explainPage, type PageEvent, type WhyAnswer } from './why.js';
 
 export interface Snapshot {
   /** The op this is the state after; -1 for the empty arena before op 0. */
@@ -97,6 +98,8 @@ export class ScenarioExplorer {
   /** snapshots.get(i) is the state after op i; -1 the empty arena. */
   private readonly snapshots = new Map<number, Snapshot>();
   private live: { session: ScenarioSession; index: number } | null = null;
+  /** pageHistory results by page (a few kept). */
+  private readonly histories = new Map<number, readonly PageEvent[]>();
 
   constructor(scenario: Scenario, options: ExplorerOptions = {}) {
     this.scenario = scenario;
@@ -196,6 +199,50 @@ export class ScenarioExplorer {
       restore();
     }
     return { op: parsedOp, result, events, dropped };
+  }
+
+  /**
+   * Every mm trace event (fault path, zap, split, reclaim, madvise,
+   * collapse) of the scenario's ops that concerns arena page `page`, oldest
+   * first: a fresh replay with kernel.trace() on, keeping the events whose
+   * range holds the page. A fault elsewhere in the same op that brought the
+   * page in (a large folio, fault-around) comes along, marked `elsewhere`.
+   */
+  pageHistory(page: number): readonly PageEvent[] {
+    const held = this.histories.get(page);
+    if (held !== undefined) return held;
+    const session = this.newSession();
+    const address = session.arenaBase + page * PAGE_SIZE;
+    const events: PageEvent[] = [];
+    let op = 0;
+    let fault: TraceMm | null = null;
+    const restore = session.kernel.trace((event) => {
+      if (event.type === 'walk_start' || event.type === 'walk_end' || event.type === 'callback') return;
+      if (event.fn === 'handle_mm_fault') fault = event;
+      if (address < event.addr || address >= event.end || events.length >= TRACE_EVENT_CAP) return;
+      const last = events.at(-1);
+      const pending = fault as TraceMm | null;
+      if (pending !== null && pending !== event && (last === undefined || last.event !== pending)) events.push({ op, event: pending, elsewhere: true });
+      events.push({ op, event, elsewhere: false });
+    });
+    try {
+      for (; op < this.scenario.ops.length; op++) {
+        fault = null;
+        session.execute(this.scenario.ops[op]!);
+      }
+    } finally {
+      restore();
+    }
+    if (this.histories.size >= SNAPSHOT_CACHE * 4) this.histories.delete(this.histories.keys().next().value!);
+    this.histories.set(page, events);
+    return events;
+  }
+
+  /** Why arena page `page` is what it is after op `index`, from its mm trace events. */
+  why(index: number, page: number): WhyAnswer {
+    const clamped = Math.max(-1, Math.min(index, this.scenario.ops.length - 1));
+    const kind = this.snapshot(clamped).kinds[page] as WhyAnswer['kind'];
+    return explainPage(this.pageHistory(page), clamped, page, kind, this.sessionAt(-1).arenaBase);
   }
 
   /** Arena page of a byte address. */

@@ -10,3 +10,5 @@ export { KIND_COLORS, CATEGORY_COLOR, colorOfPage, hexColor } from './colors.js'
 export type { LiveKernelStatus, PreparedRecording, RecordingData, ReportData } from './report-data.js';
 export { defaultRecordingIndex, liveRecording, prepareRecording, prepareRecordings, profileDifferences, profileItems, recordingLabel } from './report-data.js';
 export { EXAMPLE_SCENARIO } from './example.js';
+export { adviceName, explainPage, stepText } from './why.js';
+export type { PageEvent, WhyAnswer, WhyStep } from './why.js';
